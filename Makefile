@@ -1,0 +1,40 @@
+# Two commands do everything on a fresh machine (README):
+#   make demo   set up, then run the whole workflow on the embedded synthetic data (CPU preset)
+#   make test   set up, then lint and run the test suite (what CI runs)
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+CORES ?= 2
+
+.PHONY: setup demo paper lint test bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+demo: setup
+	$(BIN)/snakemake --cores $(CORES) --configfile workflow/presets/cpu.yaml
+
+paper: setup
+	$(BIN)/snakemake --cores 8 --resources gpu=1
+
+lint: setup
+	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python bench/bench_rf.py
+	$(BIN)/python bench/bench_tiles.py
+
+clean:
+	rm -rf .snakemake results/*/

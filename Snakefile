@@ -1,0 +1,19 @@
+# steelseg: Muñoz-Rodenas et al. (2024) steel micrograph segmentation, end to end.
+# Run: snakemake --cores 8 --resources gpu=1   (CPU preset: see README.md)
+from snakemake.utils import min_version
+
+min_version("8.0")
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        f"{RESULTS}/rf_quality.json",
+        f"{RESULTS}/split.tsv",

@@ -1,0 +1,62 @@
+"""Shared fixtures: tiny but real data sets made by the project's own generator."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from steelseg import io, synth
+from steelseg.dataset import write_sheet
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("STEELSEG_SHARED_DATA", REPO.parent / "shared" / "data"))
+CLASSES = ["ferrite", "pearlite"]
+
+
+@pytest.fixture(scope="session")
+def synthetic(tmp_path_factory) -> Path:
+    """Three samples x 3 images of 512x384 px, two scribbled per sample, exact truth."""
+    out = tmp_path_factory.mktemp("synthetic") / "dataset"
+    synth.generate(
+        out, samples=3, images_per_sample=[3], width=512, height=384, grain_size_px=40, seed=7
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def rf_result(synthetic, tmp_path_factory):
+    """Dense RF masks of the synthetic set and the quality report."""
+    from steelseg.dataset import load_dataset
+    from steelseg.rfmask import FilterBank, make_masks
+
+    out = tmp_path_factory.mktemp("rf")
+    report = make_masks(
+        load_dataset(synthetic),
+        CLASSES,
+        out / "masks",
+        out / "rf_quality.json",
+        trees=50,
+        bank=FilterBank(workers=2),
+        seed=0,
+        n_jobs=2,
+    )
+    return out, report
+
+
+def make_folder_dataset(
+    root: Path, images: dict[str, np.ndarray], masks=None, annotations=None, samples=None
+) -> Path:
+    """Write a data set folder from arrays (PNG), with a samples.tsv."""
+    (root / "images").mkdir(parents=True)
+    for name, image in images.items():
+        io.write_png(root / "images" / f"{name}.png", image)
+    for kind, labels in (("masks", masks), ("annotations", annotations)):
+        for name, label in (labels or {}).items():
+            io.write_png(root / kind / f"{name}.png", label)
+    write_sheet(
+        root / "samples.tsv",
+        [{"image": name, "sample": (samples or {}).get(name, "S1")} for name in images],
+    )
+    return root

@@ -1,0 +1,111 @@
+"""The command line as a user meets it: help, one-line errors, exit codes, no partial output."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from steelseg.cli import main
+
+from .conftest import make_folder_dataset
+
+COMMANDS = ["synth", "rf-masks", "tile", "split"]
+
+
+def steelseg(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "steelseg", *map(str, args)], capture_output=True, text=True, cwd=cwd
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command):
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0 and "--out" in result.output
+
+
+def test_error_is_one_line_exit_2_and_no_output(tmp_path):
+    image = np.zeros((64, 64, 3), np.uint8)
+    root = make_folder_dataset(tmp_path / "d", {"a": image, "b": image})
+    (root / "images" / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    (root / "masks").mkdir()
+    for name in "ab":
+        (root / "masks" / f"{name}.png").write_bytes((root / "images" / "a.png").read_bytes())
+    result = steelseg(
+        "tile",
+        "--dataset",
+        root,
+        "--masks",
+        root / "masks",
+        "--classes",
+        "ferrite,pearlite",
+        "--out",
+        tmp_path / "t",
+        "--size",
+        "32",
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("steelseg: error: ")
+    assert "b.png" in lines[0] and "re-export" in lines[0]
+    assert not (tmp_path / "t").exists()
+
+
+def test_unknown_option_is_a_usage_error(tmp_path):
+    result = steelseg("split", "--tiles", tmp_path, "--out", tmp_path / "s.tsv", "--mode", "x")
+    assert result.returncode == 2 and "Invalid value for '--mode'" in result.stderr
+
+
+def test_full_chain_on_the_command_line(tmp_path):
+    run = [
+        (
+            "synth",
+            "--out",
+            tmp_path / "d",
+            "--samples",
+            3,
+            "--images-per-sample",
+            1,
+            "--annotated-per-sample",
+            1,
+            "--width",
+            256,
+            "--height",
+            256,
+            "--grain-size",
+            30,
+        ),
+        (
+            "rf-masks",
+            "--dataset",
+            tmp_path / "d",
+            "--classes",
+            "ferrite,pearlite",
+            "--out",
+            tmp_path / "m",
+            "--quality",
+            tmp_path / "q.json",
+            "--trees",
+            10,
+        ),
+        (
+            "tile",
+            "--dataset",
+            tmp_path / "d",
+            "--masks",
+            tmp_path / "m",
+            "--classes",
+            "ferrite,pearlite",
+            "--out",
+            tmp_path / "t",
+            "--size",
+            128,
+        ),
+        ("split", "--tiles", tmp_path / "t", "--out", tmp_path / "s.tsv"),
+    ]
+    for args in run:
+        result = steelseg(*args)
+        assert result.returncode == 0, result.stderr
+    assert "48 tiles from 3 images (16 per image)" in steelseg(*run[2]).stdout
+    assert (tmp_path / "s.tsv").read_text().count("\n") == 49

@@ -1,0 +1,120 @@
+import csv
+
+import numpy as np
+import pytest
+from steelseg import io, synth
+from steelseg.errors import SteelsegError
+
+
+def _truths(root):
+    return {p.stem: io.read_labels(p, 2) for p in sorted((root / "truth").iterdir())}
+
+
+def test_lever_rule():
+    assert synth.lever_rule_pearlite_fraction(0.45) == pytest.approx(0.5722, abs=1e-4)
+    assert synth.lever_rule_pearlite_fraction(0.77) == pytest.approx(1.0)
+    with pytest.raises(SteelsegError, match="--carbon 0.9"):
+        synth.lever_rule_pearlite_fraction(0.9)
+
+
+def test_pearlite_fraction_follows_lever_rule(synthetic):
+    target = synth.lever_rule_pearlite_fraction(0.45)
+    truths = _truths(synthetic)
+    assert len(truths) == 9
+    for name, truth in truths.items():
+        assert abs(truth.mean() - target) <= 0.05, name
+
+
+@pytest.mark.parametrize("carbon", [0.2, 0.6])
+def test_other_carbon_contents(tmp_path, carbon):
+    synth.generate(
+        tmp_path / "d",
+        samples=1,
+        images_per_sample=[1],
+        annotated_per_sample=0,
+        width=400,
+        height=300,
+        grain_size_px=30,
+        carbon=carbon,
+        seed=1,
+    )
+    truth = _truths(tmp_path / "d")
+    fraction = next(iter(truth.values())).mean()
+    assert abs(fraction - synth.lever_rule_pearlite_fraction(carbon)) <= 0.05
+
+
+def test_dataset_folder_layout_and_sheet(synthetic):
+    names = sorted(p.stem for p in (synthetic / "images").iterdir())
+    with open(synthetic / "samples.tsv") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    assert sorted(r["image"] for r in rows) == names
+    assert [r["condition"] for r in rows].count("normalised") == 3  # last sample normalised
+    # Scribbles on the first 2 images of each sample only.
+    assert len(list((synthetic / "annotations").iterdir())) == 6
+    image = io.read_image(synthetic / "images" / f"{names[0]}.png")
+    assert image.shape == (384, 512, 3) and image.std() > 10  # real contrast, not flat
+
+
+def test_scribbles_agree_with_truth_and_cover_both_classes(synthetic):
+    for path in sorted((synthetic / "annotations").iterdir()):
+        annotation = io.read_labels(path, 3)
+        truth = io.read_labels(synthetic / "truth" / path.name, 2)
+        labelled = annotation > 0
+        assert 0.0005 < labelled.mean() < 0.05  # sparse, as a person draws them
+        assert (truth[labelled] == annotation[labelled] - 1).all()
+        assert set(np.unique(annotation)) == {0, 1, 2}
+
+
+def test_deterministic_per_seed(tmp_path):
+    kwargs = dict(
+        samples=1,
+        images_per_sample=[1],
+        annotated_per_sample=1,
+        width=200,
+        height=150,
+        grain_size_px=25,
+    )
+    synth.generate(tmp_path / "a", seed=3, **kwargs)
+    synth.generate(tmp_path / "b", seed=3, **kwargs)
+    synth.generate(tmp_path / "c", seed=4, **kwargs)
+    a, b, c = (io.read_image(tmp_path / x / "images" / "S1_annealed_01.png") for x in "abc")
+    assert (a == b).all() and not (a == c).all()
+
+
+def test_ferrite_is_light_pearlite_dark_with_grain_boundaries(synthetic):
+    image = io.read_image(synthetic / "images" / "S1_annealed_01.png").mean(-1)
+    truth = io.read_labels(synthetic / "truth" / "S1_annealed_01.png", 2)
+    assert image[truth == 0].mean() > image[truth == 1].mean() + 60
+    # The darkest ferrite pixels (etched boundaries) are much darker than typical ferrite.
+    ferrite = image[truth == 0]
+    assert np.percentile(ferrite, 2) < np.median(ferrite) - 40
+
+
+def test_normalised_sample_is_finer(tmp_path):
+    from scipy import ndimage
+
+    synth.generate(
+        tmp_path / "d",
+        samples=2,
+        images_per_sample=[1],
+        annotated_per_sample=0,
+        width=600,
+        height=450,
+        grain_size_px=50,
+        seed=5,
+    )
+    lengths = {}
+    for name in ("S1_annealed_01", "S2_normalised_01"):
+        truth = io.read_labels(tmp_path / "d" / "truth" / f"{name}.png", 2)
+        # Phase-boundary length per area scales as 1 / grain size.
+        edges = truth != ndimage.binary_erosion(truth, border_value=1)
+        lengths[name] = edges.mean()
+    assert lengths["S2_normalised_01"] > 1.3 * lengths["S1_annealed_01"]
+
+
+def test_bad_options(tmp_path):
+    with pytest.raises(SteelsegError, match="--images-per-sample"):
+        synth.generate(tmp_path / "x", samples=3, images_per_sample=[1, 2])
+    with pytest.raises(SteelsegError, match="--annotated-per-sample"):
+        synth.generate(tmp_path / "x", samples=1, images_per_sample=[1], annotated_per_sample=2)
+    assert not (tmp_path / "x").exists()

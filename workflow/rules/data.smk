@@ -1,0 +1,67 @@
+# Data stage: synthetic data set -> dense RF masks -> rotated tiles -> train/val/test split.
+
+
+rule synth:
+    output:
+        directory(f"{RESULTS}/dataset"),
+    log:
+        f"{RESULTS}/logs/synth.log",
+    conda:
+        "../../envs/data.yaml"
+    params:
+        options=synth_options(),
+    shell:
+        "python -m steelseg synth --out {output} {params.options} > {log} 2>&1"
+
+
+rule rf_masks:
+    input:
+        dataset_dir(),
+    output:
+        masks=directory(f"{RESULTS}/masks"),
+        quality=f"{RESULTS}/rf_quality.json",
+    log:
+        f"{RESULTS}/logs/rf_masks.log",
+    conda:
+        "../../envs/data.yaml"
+    threads: config["rf"]["threads"]
+    params:
+        classes=CLASS_NAMES,
+        options=rf_options(),
+    shell:
+        "python -m steelseg rf-masks --dataset {input} --classes {params.classes} "
+        "--out {output.masks} --quality {output.quality} {params.options} "
+        "--threads {threads} > {log} 2>&1"
+
+
+rule tile:
+    input:
+        dataset=dataset_dir(),
+        masks=f"{RESULTS}/masks",
+    output:
+        directory(f"{RESULTS}/tiles"),
+    log:
+        f"{RESULTS}/logs/tile.log",
+    conda:
+        "../../envs/data.yaml"
+    params:
+        classes=CLASS_NAMES,
+        options=tile_options(),
+    shell:
+        "python -m steelseg tile --dataset {input.dataset} --masks {input.masks} "
+        "--classes {params.classes} --out {output} {params.options} > {log} 2>&1"
+
+
+rule split:
+    input:
+        f"{RESULTS}/tiles",
+    output:
+        f"{RESULTS}/split.tsv",
+    log:
+        f"{RESULTS}/logs/split.log",
+    conda:
+        "../../envs/data.yaml"
+    params:
+        options=split_options(),
+    shell:
+        "python -m steelseg split --tiles {input} --out {output} {params.options} > {log} 2>&1"

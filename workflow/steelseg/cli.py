@@ -1,0 +1,278 @@
+"""The ``steelseg`` command: one thin subcommand per workflow step.
+
+Commands only parse options and call one function of the step's module. A SteelsegError becomes
+one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from tabulate import tabulate
+
+from .errors import SteelsegError
+
+
+def _comma_list(cast):
+    def convert(ctx, param, value):
+        if value is None:
+            return None
+        try:
+            return [cast(v.strip()) for v in str(value).split(",") if v.strip()]
+        except ValueError as exc:
+            raise click.BadParameter(f"'{value}': {exc}") from exc
+
+    return convert
+
+
+class SteelsegGroup(click.Group):
+    """Turn project errors into one line and exit code 2, with no traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SteelsegError as exc:
+            click.echo(f"steelseg: error: {exc}", err=True)
+            sys.exit(2)
+        except MemoryError:
+            click.echo(
+                "steelseg: error: out of memory; use smaller images, fewer threads, or a "
+                "machine with more memory",
+                err=True,
+            )
+            sys.exit(2)
+
+
+@click.group(cls=SteelsegGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="steelseg")
+def main():
+    """Semantic segmentation of steel micrographs (Muñoz-Rodenas et al. 2024), step by step."""
+
+
+CLASSES = click.option(
+    "--classes",
+    required=True,
+    callback=_comma_list(str),
+    help="Class names in index order, comma-separated (e.g. ferrite,pearlite).",
+)
+
+
+@main.command()
+@click.option(
+    "--out", required=True, type=click.Path(path_type=Path), help="Data set folder to write."
+)
+@click.option(
+    "--samples", default=3, show_default=True, type=click.IntRange(1), help="Number of samples."
+)
+@click.option(
+    "--images-per-sample",
+    default="12,11,11",
+    show_default=True,
+    callback=_comma_list(int),
+    help="One number for every sample, or one per sample (paper: 12,11,11 = 34 images).",
+)
+@click.option(
+    "--annotated-per-sample",
+    default=2,
+    show_default=True,
+    type=int,
+    help="Images per sample that get scribbled annotations.",
+)
+@click.option("--width", default=2080, show_default=True, type=int, help="Image width, px.")
+@click.option("--height", default=1542, show_default=True, type=int, help="Image height, px.")
+@click.option(
+    "--carbon",
+    default=0.45,
+    show_default=True,
+    type=float,
+    help="Carbon content, wt% (C45E: 0.45); sets the pearlite fraction (lever rule).",
+)
+@click.option(
+    "--grain-size",
+    default=60.0,
+    show_default=True,
+    type=float,
+    help="Mean grain size of the annealed samples, px (normalised: 0.6x).",
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
+def synth(
+    out, samples, images_per_sample, annotated_per_sample, width, height, carbon, grain_size, seed
+):
+    """Generate synthetic ferrite–pearlite micrographs with scribbles and exact truth."""
+    from . import synth as synth_module
+
+    rows = synth_module.generate(
+        out,
+        samples=samples,
+        images_per_sample=images_per_sample,
+        annotated_per_sample=annotated_per_sample,
+        width=width,
+        height=height,
+        carbon=carbon,
+        grain_size_px=grain_size,
+        seed=seed,
+    )
+    table = [(r["image"], r["sample"], r["condition"], r["pearlite_fraction"]) for r in rows]
+    click.echo(tabulate(table, headers=["image", "sample", "condition", "pearlite fraction"]))
+    click.echo(f"lever-rule target: {rows[0]['pearlite_fraction_target']}; wrote {out}")
+
+
+@main.command("rf-masks")
+@click.option(
+    "--dataset",
+    "dataset_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Data set folder.",
+)
+@CLASSES
+@click.option(
+    "--out", required=True, type=click.Path(path_type=Path), help="Folder for dense masks."
+)
+@click.option(
+    "--quality",
+    type=click.Path(path_type=Path),
+    help="JSON report of RF masks vs truth/ (where the data set has it).",
+)
+@click.option("--trees", default=200, show_default=True, type=click.IntRange(1))
+@click.option("--sigma-min", default=1.0, show_default=True, type=float)
+@click.option("--sigma-max", default=16.0, show_default=True, type=float)
+@click.option("--num-sigma", default=5, show_default=True, type=click.IntRange(1))
+@click.option("--max-depth", default=None, type=click.IntRange(1), help="Tree depth limit (none).")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1))
+def rf_masks(
+    dataset_dir,
+    classes,
+    out,
+    quality,
+    trees,
+    sigma_min,
+    sigma_max,
+    num_sigma,
+    max_depth,
+    seed,
+    threads,
+):
+    """Dense masks from sparse scribbles with a per-sample random forest (Trainable Weka)."""
+    from .dataset import load_dataset
+    from .rfmask import FilterBank, make_masks
+
+    if not 0 < sigma_min <= sigma_max:
+        raise SteelsegError("--sigma-min/--sigma-max: need 0 < sigma-min <= sigma-max")
+    report = make_masks(
+        load_dataset(dataset_dir),
+        classes,
+        out,
+        quality,
+        trees=trees,
+        bank=FilterBank(sigma_min, sigma_max, num_sigma, workers=threads),
+        seed=seed,
+        n_jobs=threads,
+        max_depth=max_depth,
+    )
+    if report["reference"]:
+        rows = [("pixel accuracy", f"{report['pixel_accuracy']:.4f}")]
+        rows += [
+            (f"IoU {name}", "n/a" if v is None else f"{v:.4f}") for name, v in report["iou"].items()
+        ]
+        click.echo(tabulate(rows, headers=["RF masks vs exact truth", ""]))
+    click.echo(f"wrote {out}")
+
+
+@main.command()
+@click.option(
+    "--dataset",
+    "dataset_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Data set folder.",
+)
+@click.option(
+    "--masks",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of dense masks (the rf-masks output).",
+)
+@CLASSES
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Tile store folder.")
+@click.option("--size", default=224, show_default=True, type=int, help="Tile side, px.")
+@click.option("--stride", default=None, type=int, help="Grid step, px (default: size).")
+@click.option(
+    "--rotations",
+    default="0,90,180,270",
+    show_default=True,
+    callback=_comma_list(int),
+    help="Rotations in degrees (multiples of 90).",
+)
+@click.option(
+    "--cover/--no-cover",
+    default=False,
+    show_default=True,
+    help="Add a last overlapping row/column so the whole image is covered.",
+)
+def tile(dataset_dir, masks, classes, out, size, stride, rotations, cover):
+    """Cut images and masks into rotated square tiles (the paper's augmentation)."""
+    from .dataset import load_dataset
+    from .tiles import TileSpec, write_store
+
+    spec = TileSpec(size=size, stride=stride or size, rotations=tuple(rotations), cover=cover)
+    rows = write_store(load_dataset(dataset_dir), masks, out, len(classes), spec)
+    images = len({r["image"] for r in rows})
+    click.echo(
+        f"{len(rows)} tiles from {images} images ({len(rows) // max(images, 1)} per image) in {out}"
+    )
+
+
+@main.command()
+@click.option(
+    "--tiles",
+    "tiles_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Tile store folder.",
+)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="split.tsv to write.")
+@click.option(
+    "--mode",
+    default="grouped",
+    show_default=True,
+    type=click.Choice(["grouped", "paper"]),
+    help="grouped: no source image in two sets; paper: tiles at random (leaks).",
+)
+@click.option(
+    "--group-by", default="image", show_default=True, type=click.Choice(["image", "sample"])
+)
+@click.option(
+    "--fractions",
+    default="0.7,0.2,0.1",
+    show_default=True,
+    callback=_comma_list(float),
+    help="train,val,test fractions.",
+)
+@click.option("--seed", default=0, show_default=True, type=int)
+def split(tiles_dir, out, mode, group_by, fractions, seed):
+    """Split the tiles into train / val / test sets."""
+    from . import split as split_module
+    from .tiles import TileStore
+
+    if len(fractions) != 3:
+        raise SteelsegError("--fractions: give three numbers train,val,test, e.g. 0.7,0.2,0.1")
+    index = TileStore.open(tiles_dir).index
+    labels = split_module.assign(
+        index, mode, dict(zip(split_module.SETS, fractions, strict=True)), seed, group_by
+    )
+    summary = split_module.write_split(index, labels, out)
+    table = [(name, *summary[name].values()) for name in split_module.SETS]
+    click.echo(tabulate(table, headers=["set", "tiles", "images", "samples"]))
+    click.echo(
+        f"mode {mode}"
+        + (f" (grouped by {group_by})" if mode == "grouped" else "")
+        + f"; wrote {out}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""The data set folder contract, read and checked in one place.
+
+A data set is a folder with ``images/``, optional ``annotations/`` (sparse scribbles:
+0 = unlabelled, k+1 = class k), optional ``masks/`` (dense class indices), optional ``truth/``
+(exact masks, used only for evaluation) and ``samples.tsv`` (columns ``image`` and ``sample``,
+more allowed). Label files are matched to images by name (file stem).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import io
+from .errors import SteelsegError
+
+LABEL_FOLDERS = ("annotations", "masks", "truth")
+
+
+@dataclass
+class Dataset:
+    root: Path
+    images: dict[str, Path]  # image name -> file, in samples.tsv order
+    samples: dict[str, str]  # image name -> sample id
+    annotations: dict[str, Path] = field(default_factory=dict)
+    masks: dict[str, Path] = field(default_factory=dict)
+    truth: dict[str, Path] = field(default_factory=dict)
+
+    def images_of(self, sample: str) -> list[str]:
+        return [name for name, s in self.samples.items() if s == sample]
+
+    @property
+    def sample_ids(self) -> list[str]:
+        return list(dict.fromkeys(self.samples.values()))
+
+    def read_image(self, name: str) -> np.ndarray:
+        return io.read_image(self.images[name])
+
+    def read_label(
+        self, kind: str, name: str, num_classes: int, shape: tuple[int, ...] | None = None
+    ) -> np.ndarray:
+        """Read an annotation, mask or truth file; check its values and, if given, its size."""
+        path = getattr(self, kind)[name]
+        values = num_classes + 1 if kind == "annotations" else num_classes
+        labels = io.read_labels(path, values, what=kind.rstrip("s"))
+        if shape is not None and labels.shape != tuple(shape[:2]):
+            raise SteelsegError(
+                f"{path}: size {labels.shape[1]}x{labels.shape[0]} differs from its image "
+                f"{self.images[name].name} ({shape[1]}x{shape[0]}); export it at the image's size"
+            )
+        return labels
+
+
+def _read_sheet(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        raise SteelsegError(
+            f"{path}: samples.tsv not found; add a tab-separated file with columns image, sample"
+        )
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    missing = {"image", "sample"} - set(rows[0].keys() if rows else [])
+    if not rows or missing:
+        raise SteelsegError(
+            f"{path}: needs a header with columns image and sample and one row per image"
+            + (f" (missing: {', '.join(sorted(missing))})" if rows else " (file is empty)")
+        )
+    return rows
+
+
+def load_dataset(root: str | os.PathLike) -> Dataset:
+    """Read and check a data set folder; every inconsistency raises a SteelsegError."""
+    root = Path(root)
+    if not (root / "images").is_dir():
+        raise SteelsegError(f"{root}: no images/ folder; a data set folder needs images/")
+    on_disk = io.list_images(root / "images")
+    sheet = root / "samples.tsv"
+    images: dict[str, Path] = {}
+    samples: dict[str, str] = {}
+    for line, row in enumerate(_read_sheet(sheet), start=2):
+        name = Path((row["image"] or "").strip()).stem if row["image"] else ""
+        sample = (row["sample"] or "").strip()
+        if not name or not sample:
+            raise SteelsegError(f"{sheet}:{line}: empty image or sample field; fill it in")
+        if name in images:
+            raise SteelsegError(
+                f"{sheet}:{line}: image '{name}' is listed twice; keep one row per image"
+            )
+        if name not in on_disk:
+            raise SteelsegError(
+                f"{sheet}:{line}: image '{name}' not found in {root / 'images'}; "
+                "add the file or remove the row"
+            )
+        images[name] = on_disk[name]
+        samples[name] = sample
+    unlisted = sorted(set(on_disk) - set(images))
+    if unlisted:
+        raise SteelsegError(
+            f"{sheet}: image(s) {', '.join(unlisted[:3])} in images/ have no row; "
+            "add a row (image, sample) for each"
+        )
+    labels: dict[str, dict[str, Path]] = {}
+    for kind in LABEL_FOLDERS:
+        folder = root / kind
+        found = io.list_images(folder) if folder.is_dir() else {}
+        strays = sorted(set(found) - set(images))
+        if strays:
+            raise SteelsegError(
+                f"{folder / found[strays[0]].name}: no image named '{strays[0]}' in images/; "
+                "rename the label file to its image's name or remove it"
+            )
+        labels[kind] = found
+    return Dataset(root=root, images=images, samples=samples, **labels)
+
+
+def write_sheet(path: Path, rows: list[dict[str, object]]) -> None:
+    """Write a tab-separated table with the columns of the first row."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter="\t")
+        writer.writeheader()
+        writer.writerows(rows)

@@ -1,0 +1,176 @@
+"""Reading and writing images and label masks: every accepted format and every check in one place.
+
+Images come back as RGB uint8 (H, W, 3); label masks as uint8 (H, W) class indices.
+Outputs are written under a temporary name and renamed when complete, so a failed step never
+leaves a half-written file or folder behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import tifffile
+from PIL import Image, UnidentifiedImageError
+
+from .errors import SteelsegError
+
+IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
+# Pillow refuses images above ~89 Mpx by default (decompression-bomb guard); micrographs stitched
+# from many fields can be larger, so allow up to 1 Gpx.
+Image.MAX_IMAGE_PIXELS = 1 << 30
+
+
+def _read_raw(path: Path) -> np.ndarray:
+    """Decode any accepted file into a numpy array, or raise one clear error."""
+    path = Path(path)
+    if not path.is_file():
+        raise SteelsegError(f"{path}: file not found; check the path or the samples.tsv row")
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise SteelsegError(
+            f"{path}: unsupported file type '{path.suffix}'; convert it to PNG, TIFF or JPEG"
+        )
+    try:
+        if path.suffix.lower() in (".tif", ".tiff"):
+            array = tifffile.imread(path)
+        else:
+            with Image.open(path) as im:
+                im.load()  # force full decoding so truncated files fail here
+                array = np.asarray(im)
+    except (OSError, ValueError, UnidentifiedImageError, SyntaxError) as exc:
+        raise SteelsegError(
+            f"{path}: cannot read image ({exc}); the file is corrupt or truncated, re-export it"
+        ) from exc
+    if array.ndim not in (2, 3) or array.size == 0:
+        raise SteelsegError(f"{path}: not a 2-D image (shape {array.shape}); export one plane")
+    return array
+
+
+def _to_uint8(array: np.ndarray, path: Path) -> np.ndarray:
+    """Scale any integer or float image to uint8.
+
+    16-bit data are scaled by their own bit depth (a 12-bit camera image stored in 16 bits uses
+    its full 0..4095 range), so dim images are not crushed to black.
+    """
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype == bool:
+        return array.astype(np.uint8) * 255
+    if np.issubdtype(array.dtype, np.integer):
+        top = int(array.max()) if array.size else 0
+        if array.min() < 0:
+            raise SteelsegError(f"{path}: image has negative values; save it as unsigned integers")
+        bits = min(max(8, int(np.ceil(np.log2(top + 1)))), 16 if top < 65536 else 32)
+        return np.round(array.astype(np.float64) * (255.0 / (2**bits - 1))).astype(np.uint8)
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.isfinite(array).all():
+            raise SteelsegError(f"{path}: image has NaN or infinite values; fix the export")
+        hi = 1.0 if array.max() <= 1.0 else 255.0
+        return np.round(np.clip(array / hi, 0, 1) * 255).astype(np.uint8)
+    raise SteelsegError(f"{path}: unsupported pixel type {array.dtype}; save as 8- or 16-bit")
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Read a micrograph as RGB uint8 (H, W, 3): gray is replicated, alpha is dropped."""
+    path = Path(path)
+    array = _read_raw(path)
+    if array.ndim == 3 and array.shape[0] in (3, 4) and array.shape[-1] not in (3, 4):
+        array = np.moveaxis(array, 0, -1)  # planar TIFF (C, H, W)
+    if array.ndim == 3:
+        if array.shape[-1] == 1:
+            array = array[..., 0]
+        elif array.shape[-1] == 2:  # gray + alpha
+            array = array[..., 0]
+        elif array.shape[-1] >= 3:
+            array = array[..., :3]
+    array = _to_uint8(array, path)
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=-1)
+    return np.ascontiguousarray(array)
+
+
+def read_labels(path: str | os.PathLike, num_values: int, what: str = "mask") -> np.ndarray:
+    """Read a label image (class indices) as uint8 (H, W) and check every value is < num_values.
+
+    ``what`` names the kind in messages: 'mask' (dense, values 0..K-1) or 'annotation'
+    (sparse, 0 = unlabelled, k+1 = class k, so values 0..K).
+    """
+    path = Path(path)
+    array = _read_raw(path)
+    if array.ndim == 3:
+        planes = array[..., :3] if array.shape[-1] >= 3 else array[..., :1]
+        if not (planes == planes[..., :1]).all():
+            raise SteelsegError(
+                f"{path}: {what} is a colour image; save class indices as a one-channel PNG"
+            )
+        array = planes[..., 0]
+    if not np.issubdtype(array.dtype, np.integer):
+        raise SteelsegError(f"{path}: {what} must hold integer class indices, not {array.dtype}")
+    bad = np.unique(array[(array < 0) | (array >= num_values)])
+    if bad.size:
+        allowed = f"0..{num_values - 1}"
+        raise SteelsegError(
+            f"{path}: {what} has value(s) {bad[:5].tolist()} outside {allowed}; "
+            f"fix the labels or the class list in the config"
+        )
+    return array.astype(np.uint8)
+
+
+def write_png(path: str | os.PathLike, array: np.ndarray) -> None:
+    """Write uint8 gray/RGB as PNG, atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(path) as tmp:
+        Image.fromarray(np.ascontiguousarray(array)).save(tmp, format="PNG")
+
+
+def list_images(folder: str | os.PathLike) -> dict[str, Path]:
+    """Map image name (file stem) to path for every accepted image file in ``folder``."""
+    folder = Path(folder)
+    found: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        if path.stem in found:
+            raise SteelsegError(
+                f"{path}: duplicate image name '{path.stem}' (also {found[path.stem].name}); "
+                "rename one so every image name is unique"
+            )
+        found[path.stem] = path
+    return found
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``path``; it replaces ``path`` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)

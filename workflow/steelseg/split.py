@@ -1,0 +1,120 @@
+"""Train / validation / test split of the tile store (70 / 20 / 10 in the paper).
+
+* ``paper``: tiles shuffled one by one, as the paper did. The four rotations of one crop, and
+  the crops of one image, then land in different sets, so test scores are optimistic (leakage).
+* ``grouped`` (default): whole groups (source images or samples) go to one set, so nothing seen
+  in training reappears at test time. Groups are dealt out largest-deficit first to come close to
+  the requested tile fractions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from . import io
+from .dataset import write_sheet
+from .errors import SteelsegError
+
+SETS = ("train", "val", "test")
+MODES = ("paper", "grouped")
+GROUP_KEYS = ("image", "sample")
+
+
+def check_fractions(fractions: dict[str, float]) -> dict[str, float]:
+    if set(fractions) != set(SETS) or any(f < 0 for f in fractions.values()):
+        raise SteelsegError("--fractions: give three non-negative numbers train,val,test")
+    total = sum(fractions.values())
+    if abs(total - 1.0) > 1e-6:
+        raise SteelsegError(
+            f"--fractions {','.join(str(fractions[s]) for s in SETS)}: they sum to {total:g}, "
+            "not 1; e.g. 0.7,0.2,0.1"
+        )
+    if fractions["train"] == 0:
+        raise SteelsegError("--fractions: the training fraction must be above 0")
+    return fractions
+
+
+def assign(
+    index: list[dict[str, object]],
+    mode: str,
+    fractions: dict[str, float],
+    seed: int,
+    group_by: str = "image",
+) -> list[str]:
+    """The set name of every tile in ``index`` (same order)."""
+    check_fractions(fractions)
+    rng = np.random.default_rng(seed)
+    n = len(index)
+    wanted = [s for s in SETS if fractions[s] > 0]
+    if mode == "paper":
+        order = rng.permutation(n)
+        bounds = np.round(np.cumsum([fractions[s] for s in SETS]) * n).astype(int)
+        labels = np.empty(n, object)
+        start = 0
+        for name, stop in zip(SETS, bounds, strict=True):
+            labels[order[start:stop]] = name
+            start = stop
+        return labels.tolist()
+    if mode != "grouped":
+        raise SteelsegError(f"--mode {mode}: unknown; use one of {', '.join(MODES)}")
+    if group_by not in GROUP_KEYS:
+        raise SteelsegError(f"--group-by {group_by}: unknown; use image or sample")
+    sizes = Counter(str(row[group_by]) for row in index)
+    if len(sizes) < len(wanted):
+        raise SteelsegError(
+            f"--group-by {group_by}: only {len(sizes)} group(s) for {len(wanted)} non-empty "
+            "sets; group by image, add data, or set a fraction to 0"
+        )
+    groups = list(sizes)
+    rng.shuffle(groups)
+    counts = dict.fromkeys(wanted, 0)
+    chosen: dict[str, str] = {}
+    # Every non-empty set first gets one group (smallest fractions first, so the test set is
+    # never left empty), then each group goes to the set furthest below its target.
+    for name in sorted(wanted, key=lambda s: fractions[s]):
+        group = groups.pop()
+        chosen[group] = name
+        counts[name] += sizes[group]
+    for group in groups:
+        name = max(wanted, key=lambda s: fractions[s] * n - counts[s])
+        chosen[group] = name
+        counts[name] += sizes[group]
+    return [chosen[str(row[group_by])] for row in index]
+
+
+def write_split(
+    index: list[dict[str, object]], labels: list[str], out: str | Path
+) -> dict[str, dict[str, int]]:
+    """Write split.tsv (tile, image, sample, rotation, set) and return a per-set summary."""
+    rows = [
+        {
+            "tile": row["tile"],
+            "image": row["image"],
+            "sample": row["sample"],
+            "rotation": row["rotation"],
+            "set": label,
+        }
+        for row, label in zip(index, labels, strict=True)
+    ]
+    with io.atomic_file(out) as tmp:
+        write_sheet(tmp, rows)
+    summary = {}
+    for name in SETS:
+        members = [row for row in rows if row["set"] == name]
+        summary[name] = {
+            "tiles": len(members),
+            "images": len({row["image"] for row in members}),
+            "samples": len({row["sample"] for row in members}),
+        }
+    return summary
+
+
+def leaked_images(split_rows: list[dict[str, object]]) -> set[str]:
+    """Source images whose tiles appear in more than one set."""
+    seen: dict[str, set[str]] = {}
+    for row in split_rows:
+        seen.setdefault(str(row["image"]), set()).add(str(row["set"]))
+    return {image for image, sets in seen.items() if len(sets) > 1}

@@ -1,0 +1,185 @@
+"""The paper's augmentation: a grid of square crops of every image, each in several rotations.
+
+A 2080×1542 micrograph gives a 9×6 grid of 224 px crops (the remainder is dropped, as in the
+paper) and 0/90/180/270° rotations of each: 216 tiles per image. With ``cover=True`` a last,
+overlapping row and column are added so the whole image is covered (for sizes that are not
+multiples of the tile, e.g. UHCS-24's 645×484).
+
+The store is one folder of uncompressed .npy arrays that training memory-maps
+(``images.npy`` N×S×S×3 uint8, ``masks.npy`` N×S×S uint8, optional ``truth.npy``) plus
+``index.tsv`` with each tile's source image, sample, grid cell, position and rotation. One array
+file per data set reads far faster than thousands of loose PNGs (bench/bench_tiles.py measures).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from . import io
+from .dataset import Dataset, write_sheet
+from .errors import SteelsegError
+
+INDEX_COLUMNS = ("tile", "image", "sample", "row", "col", "y", "x", "rotation")
+
+
+def grid_positions(length: int, size: int, stride: int, cover: bool) -> list[int]:
+    """Start offsets of crops along one axis; with ``cover`` the last crop ends at the edge."""
+    if length < size:
+        return []
+    starts = list(range(0, length - size + 1, stride))
+    if cover and starts[-1] + size < length:
+        starts.append(length - size)
+    return starts
+
+
+def rotate(array: np.ndarray, degrees: int) -> np.ndarray:
+    """Counter-clockwise rotation by a multiple of 90° (np.rot90 over the first two axes)."""
+    return np.rot90(array, k=degrees // 90, axes=(0, 1))
+
+
+@dataclass(frozen=True)
+class TileSpec:
+    size: int = 224
+    stride: int = 224
+    rotations: tuple[int, ...] = (0, 90, 180, 270)
+    cover: bool = False
+
+    def check(self) -> None:
+        if self.size < 8 or self.stride < 1:
+            raise SteelsegError(
+                f"--size {self.size}/--stride {self.stride}: use size ≥ 8 and stride ≥ 1"
+            )
+        bad = [r for r in self.rotations if r % 90 or not 0 <= r < 360]
+        if bad or not self.rotations or len(set(self.rotations)) != len(self.rotations):
+            raise SteelsegError(
+                f"--rotations {','.join(map(str, self.rotations))}: give distinct multiples of 90 "
+                "in 0..270, e.g. 0,90,180,270"
+            )
+
+
+def write_store(
+    dataset: Dataset,
+    masks_dir: str | Path,
+    out: str | Path,
+    num_classes: int,
+    spec: TileSpec = TileSpec(),
+) -> list[dict[str, object]]:
+    """Cut every image (and its dense mask, and truth where present) into the tile store."""
+    spec.check()
+    masks_dir = Path(masks_dir)
+    # Plan the grid of every image first so the arrays can be allocated
+    # at their final size and every size problem is reported before anything is written.
+    plan = []
+    for name, path in dataset.images.items():
+        mask_path = masks_dir / f"{name}.png"
+        if not mask_path.is_file():
+            raise SteelsegError(
+                f"{mask_path}: dense mask of image '{name}' missing; run the rf-masks step first"
+            )
+        height, width = dataset.read_image(name).shape[:2]  # also proves the file decodes
+        ys = grid_positions(height, spec.size, spec.stride, spec.cover)
+        xs = grid_positions(width, spec.size, spec.stride, spec.cover)
+        if not ys or not xs:
+            raise SteelsegError(
+                f"{path}: image is {width}x{height}, smaller than one {spec.size} px tile; "
+                "use a smaller --size or remove the image"
+            )
+        plan.append((name, ys, xs))
+    count = sum(len(ys) * len(xs) for _, ys, xs in plan) * len(spec.rotations)
+    with_truth = bool(dataset.truth) and set(dataset.truth) == set(dataset.images)
+    rows: list[dict[str, object]] = []
+    s = spec.size
+    with io.atomic_dir(out) as tmp:
+        images = np.lib.format.open_memmap(tmp / "images.npy", "w+", np.uint8, (count, s, s, 3))
+        masks = np.lib.format.open_memmap(tmp / "masks.npy", "w+", np.uint8, (count, s, s))
+        truth = (
+            np.lib.format.open_memmap(tmp / "truth.npy", "w+", np.uint8, (count, s, s))
+            if with_truth
+            else None
+        )
+        t = 0
+        for name, ys, xs in tqdm(plan, desc="tile", unit="image"):
+            image = dataset.read_image(name)
+            mask = io.read_labels(masks_dir / f"{name}.png", num_classes)
+            if mask.shape != image.shape[:2]:
+                raise SteelsegError(
+                    f"{masks_dir / f'{name}.png'}: mask size differs from image {name}; "
+                    "re-run the rf-masks step"
+                )
+            exact = None
+            if with_truth:
+                exact = dataset.read_label("truth", name, num_classes, image.shape)
+            for r, y in enumerate(ys):
+                for c, x in enumerate(xs):
+                    window = (slice(y, y + s), slice(x, x + s))
+                    for degrees in spec.rotations:
+                        images[t] = rotate(image[window], degrees)
+                        masks[t] = rotate(mask[window], degrees)
+                        if truth is not None:
+                            truth[t] = rotate(exact[window], degrees)
+                        rows.append(
+                            {
+                                "tile": t,
+                                "image": name,
+                                "sample": dataset.samples[name],
+                                "row": r,
+                                "col": c,
+                                "y": y,
+                                "x": x,
+                                "rotation": degrees,
+                            }
+                        )
+                        t += 1
+        for array in (images, masks, truth):
+            if array is not None:
+                array.flush()
+        del images, masks, truth
+        write_sheet(tmp / "index.tsv", rows)
+        meta = {
+            "size": s,
+            "stride": spec.stride,
+            "rotations": list(spec.rotations),
+            "cover": spec.cover,
+            "num_classes": num_classes,
+            "tiles": count,
+            "images": len(plan),
+            "has_truth": with_truth,
+        }
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
+    return rows
+
+
+@dataclass
+class TileStore:
+    """Read side of the store: memory-mapped arrays and the index, for split and training."""
+
+    root: Path
+    images: np.ndarray
+    masks: np.ndarray
+    truth: np.ndarray | None
+    index: list[dict[str, str]]
+    meta: dict[str, object]
+
+    @classmethod
+    def open(cls, root: str | Path) -> TileStore:
+        root = Path(root)
+        for required in ("images.npy", "masks.npy", "index.tsv", "meta.json"):
+            if not (root / required).is_file():
+                raise SteelsegError(f"{root / required}: missing; re-run the tile step")
+        with open(root / "index.tsv", newline="", encoding="utf-8") as handle:
+            index = list(csv.DictReader(handle, delimiter="\t"))
+        truth = root / "truth.npy"
+        return cls(
+            root=root,
+            images=np.load(root / "images.npy", mmap_mode="r"),
+            masks=np.load(root / "masks.npy", mmap_mode="r"),
+            truth=np.load(truth, mmap_mode="r") if truth.is_file() else None,
+            index=index,
+            meta=json.loads((root / "meta.json").read_text()),
+        )
