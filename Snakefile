@@ -8,8 +8,13 @@ min_version("8.0")
 configfile: "config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
 
 
 rule all:
@@ -17,3 +22,6 @@ rule all:
     input:
         f"{RESULTS}/rf_quality.json",
         f"{RESULTS}/split.tsv",
+        expand(f"{RESULTS}/models/{{model}}/checkpoint.pt", model=MODELS),
+        metrics_files(),
+        f"{RESULTS}/tables/table4.md",

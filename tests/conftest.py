@@ -60,3 +60,23 @@ def make_folder_dataset(
         [{"image": name, "sample": (samples or {}).get(name, "S1")} for name in images],
     )
     return root
+
+
+@pytest.fixture(scope="session")
+def tile_store(synthetic, rf_result, tmp_path_factory):
+    """64 px tiles (every other cell, 2 rotations: 216) and a grouped split: (tiles, split)."""
+    from steelseg import split, tiles
+    from steelseg.dataset import load_dataset
+
+    out = tmp_path_factory.mktemp("tiles")
+    masks, _ = rf_result
+    index = tiles.write_store(
+        load_dataset(synthetic),
+        masks / "masks",
+        out / "tiles",
+        2,
+        tiles.TileSpec(size=64, stride=128, rotations=(0, 90)),
+    )
+    labels = split.assign(index, "grouped", {"train": 0.7, "val": 0.2, "test": 0.1}, seed=0)
+    split.write_split(index, labels, out / "split.tsv")
+    return out / "tiles", out / "split.tsv"

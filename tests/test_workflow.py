@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from steelseg.models import MODELS
 
 from .conftest import REPO, SHARED_DATA
 
@@ -24,7 +25,7 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_smoke_run_from_nothing_to_split(tmp_path):
+def test_smoke_run_from_nothing_to_trained_models(tmp_path):
     result = snakemake(tmp_path, "--configfile", str(REPO / "workflow/presets/smoke.yaml"))
     assert result.returncode == 0, result.stdout[-3000:]
     out = tmp_path / "results" / "smoke"
@@ -32,10 +33,14 @@ def test_smoke_run_from_nothing_to_split(tmp_path):
     assert quality["reference"] == "exact_truth" and quality["pixel_accuracy"] > 0.9
     with open(out / "split.tsv") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
-    assert len(rows) == 6 * 16  # 6 images of 448 px: 2x2 crops x 4 rotations
+    assert len(rows) == 6 * 64  # 6 images of 256 px: 4x4 crops of 64 px x 4 rotations
     assert {r["set"] for r in rows} == {"train", "val", "test"}
     for step in ("synth", "rf_masks", "tile", "split"):
         assert (out / "logs" / f"{step}.log").stat().st_size > 0
+    for model in MODELS:
+        summary = json.loads((out / "models" / model / "summary.json").read_text())
+        assert summary["iterations"] == 4 and summary["train_tiles"] > 0
+        assert (out / "models" / model / "checkpoint.pt").stat().st_size > 100_000
 
 
 @pytest.mark.parametrize(
@@ -86,6 +91,9 @@ def test_uhcs24_runs_through_the_data_steps_unchanged(tmp_path):
         str(REPO / "workflow/presets/uhcs24.yaml"),
         "--config",
         f"dataset={{'path': '{SHARED_DATA / 'uhcs24'}'}}",
+        "--",
+        "results/uhcs24/rf_quality.json",
+        "results/uhcs24/split.tsv",
     )
     assert result.returncode == 0, result.stdout[-3000:]
     out = tmp_path / "results" / "uhcs24"

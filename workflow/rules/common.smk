@@ -1,5 +1,6 @@
 # Helpers shared by every rule: config validation, paths, option strings. No step logic here.
 import os
+import sys
 from pathlib import Path
 
 from snakemake.utils import validate
@@ -8,11 +9,17 @@ validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 
 # Rules run `python -m steelseg` from this checkout, so per-rule conda envs and containers need
 # only the third-party packages. A shell prefix (not os.environ) so it also holds inside
-# containers and in jobs re-run on cluster nodes.
+# containers and in jobs re-run on cluster nodes. Without conda/apptainer, `python` must be
+# the interpreter running Snakemake (a venv need not be activated).
 PACKAGE_ROOT = Path(workflow.basedir) / "workflow"
+_ENVS_IN_USE = bool(workflow.deployment_settings.deployment_method)
+_PYTHON_PATH = (
+    "" if _ENVS_IN_USE else f'export PATH="{Path(sys.executable).parent}:$PATH"; '
+)
 # (Snakemake formats the prefix too, hence the doubled braces.)
 shell.prefix(
-    f'set -euo pipefail; export PYTHONPATH="{PACKAGE_ROOT}${{{{PYTHONPATH:+:$PYTHONPATH}}}}"; '
+    f"set -euo pipefail; {_PYTHON_PATH}"
+    f'export PYTHONPATH="{PACKAGE_ROOT}${{{{PYTHONPATH:+:$PYTHONPATH}}}}"; '
 )
 
 DATASET = config["dataset"]["name"]
@@ -78,6 +85,62 @@ def tile_options():
     cover = "--cover" if t["cover"] else "--no-cover"
     rotations = ",".join(map(str, t["rotations"]))
     return f"--size {t['size']} --stride {stride} --rotations {rotations} {cover}"
+
+
+MODELS = list(config["models"])
+
+
+def model_weights(model):
+    """The --weights value: null, a file path, or the fetch_weights output for imagenet."""
+    weights = config["models"][model].get("weights")
+    if weights == "imagenet":
+        return f"{RESULTS}/weights/{model}.pt"
+    return weights or "null"
+
+
+def weights_input(wildcards):
+    """Train depends on the fetched encoder file when ImageNet weights are asked for."""
+    weights = config["models"][wildcards.model].get("weights")
+    return {"weights": model_weights(wildcards.model)} if weights == "imagenet" else {}
+
+
+def train_options(wildcards):
+    t = config["train"]
+    m = config["models"][wildcards.model]
+    options = (
+        f"--weights {model_weights(wildcards.model)} --batch-size {m.get('batch_size', 32)} "
+        f"--epochs {t['epochs']} --lr {t['learning_rate']} --l2 {t['l2']} "
+        f"--validation-frequency {t['validation_frequency']} --patience {t['patience']} "
+        f"--seed {t['seed']} --device {t['device']} --workers {t['workers']}"
+    )
+    if t["max_iterations"]:
+        options += f" --max-iterations {t['max_iterations']}"
+    if t["checkpoint_every"]:
+        options += f" --checkpoint-every {t['checkpoint_every']}"
+    return options
+
+
+def has_truth():
+    """Exact truth exists for synthetic data, or where the user's folder has truth/."""
+    if config["dataset"]["source"] == "synthetic":
+        return True
+    return os.path.isdir(os.path.join(dataset_dir(), "truth"))
+
+
+def metrics_files():
+    files = expand(f"{RESULTS}/metrics/{{model}}.json", model=MODELS)
+    if has_truth():
+        files += expand(f"{RESULTS}/metrics/exact_truth/{{model}}.json", model=MODELS)
+    return files
+
+
+def report_options():
+    classes = config["dataset"]["classes"]
+    return (
+        f"--models {','.join(MODELS)} --classes {CLASS_NAMES} "
+        f"--colors '{','.join(c['color'] for c in classes)}' "  # quoted: '#' starts a comment
+        f"--split-mode {config['split']['mode']}"
+    )
 
 
 def split_options():

@@ -274,5 +274,319 @@ def split(tiles_dir, out, mode, group_by, fractions, seed):
     )
 
 
+MODEL_NAMES = [
+    "unet",
+    "segnet",
+    "deeplabv3plus_resnet50",
+    "deeplabv3plus_resnet18",
+    "deeplabv3plus_mobilenetv2",
+]
+
+
+def _weights(value: str | None) -> str | None:
+    return None if value in (None, "", "null", "none", "None") else value
+
+
+@main.command()
+@click.option(
+    "--tiles",
+    "tiles_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Tile store folder.",
+)
+@click.option(
+    "--split",
+    "split_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="split.tsv from the split step.",
+)
+@click.option("--model", required=True, type=click.Choice(MODEL_NAMES))
+@CLASSES
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Model folder: checkpoint.pt, train_log.csv, curves.png, summary.json.",
+)
+@click.option(
+    "--weights",
+    default=None,
+    help="Encoder weights: null, imagenet, or a file from `steelseg fetch-weights`.",
+)
+@click.option("--epochs", default=3, show_default=True, type=click.IntRange(1))
+@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1))
+@click.option("--lr", "learning_rate", default=1e-3, show_default=True, type=float)
+@click.option("--l2", default=1e-4, show_default=True, type=float, help="L2 regularisation.")
+@click.option(
+    "--validation-frequency",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Validate every N iterations.",
+)
+@click.option(
+    "--patience",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Stop after N validations without a lower validation loss.",
+)
+@click.option(
+    "--max-iterations",
+    default=None,
+    type=click.IntRange(1),
+    help="Stop after N iterations (CPU presets).",
+)
+@click.option(
+    "--checkpoint-every",
+    default=None,
+    type=click.IntRange(1),
+    help="Write the resume checkpoint every N iterations (default: at validations).",
+)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option(
+    "--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"])
+)
+@click.option(
+    "--workers",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Data-loading worker processes.",
+)
+@click.option(
+    "--threads", default=1, show_default=True, type=click.IntRange(1), help="CPU threads for torch."
+)
+@click.option(
+    "--resume/--no-resume",
+    default=True,
+    show_default=True,
+    help="Continue a killed run from its resume.pt.",
+)
+def train(
+    tiles_dir,
+    split_path,
+    model,
+    classes,
+    out,
+    weights,
+    epochs,
+    batch_size,
+    learning_rate,
+    l2,
+    validation_frequency,
+    patience,
+    max_iterations,
+    checkpoint_every,
+    seed,
+    device,
+    workers,
+    threads,
+    resume,
+):
+    """Train one of the paper's five models on the tiles (resumable)."""
+    from .train import TrainConfig
+    from .train import train as run_training
+
+    config = TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        l2=l2,
+        validation_frequency=validation_frequency,
+        patience=patience,
+        max_iterations=max_iterations,
+        seed=seed,
+        device=device,
+        workers=workers,
+        checkpoint_every=checkpoint_every,
+        weights=_weights(weights),
+    )
+    summary = run_training(model, tiles_dir, split_path, classes, out, config, threads, resume)
+    rows = [(k, v) for k, v in summary.items() if k != "class_weights"]
+    click.echo(tabulate(rows, headers=[f"training: {model}", ""], floatfmt=".4f"))
+
+
+@main.command()
+@click.option(
+    "--classes",
+    "num_classes",
+    default=2,
+    show_default=True,
+    type=click.IntRange(2),
+    help="Number of classes.",
+)
+def models(num_classes):
+    """Parameter counts of the five models next to the paper's Table 2."""
+    from .models import MODELS, build_model, count_parameters
+
+    rows = []
+    for name, model_spec in MODELS.items():
+        count = count_parameters(build_model(name, num_classes))
+        paper = model_spec.paper_params if num_classes == 2 else None
+        diff = f"{100 * (count - paper) / paper:+.2f} %" if paper else "—"
+        rows.append((name, model_spec.family, f"{count:,}", f"{paper:,}" if paper else "—", diff))
+    click.echo(tabulate(rows, headers=["model", "network", "parameters", "paper", "difference"]))
+
+
+@main.command("fetch-weights")
+@click.option("--model", required=True, type=click.Choice(MODEL_NAMES[1:]))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="File for the encoder's ImageNet state dict.",
+)
+def fetch_weights(model, out):
+    """Download a model's ImageNet encoder once (login node) for offline GPU jobs."""
+    from .models import save_encoder_weights
+
+    try:
+        path = save_encoder_weights(model, out)
+    except (OSError, RuntimeError) as exc:  # no network, hub errors
+        raise SteelsegError(
+            f"{out}: could not download ImageNet weights for {model} ({exc}); run this where "
+            "there is internet, or set the model's weights to null"
+        ) from exc
+    click.echo(f"wrote {path}")
+
+
+SETS = click.Choice(["train", "val", "test"])
+
+
+@main.command("export-tiles")
+@click.option(
+    "--tiles",
+    "tiles_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Tile store folder.",
+)
+@click.option("--split", "split_path", required=True, type=click.Path(path_type=Path))
+@click.option("--set", "set_name", default="test", show_default=True, type=SETS)
+@click.option(
+    "--labels",
+    default="masks",
+    show_default=True,
+    type=click.Choice(["masks", "truth"]),
+    help="masks: the RF masks trained on (paper); truth: exact synthetic truth.",
+)
+@click.option("--out", required=True, type=click.Path(path_type=Path))
+def export_tiles(tiles_dir, split_path, set_name, labels, out):
+    """Write the label tiles of one set as PNGs (the reference for `steelseg evaluate`)."""
+    from .tiles import TileStore, export_labels
+    from .train import read_split
+
+    count = export_labels(TileStore.open(tiles_dir), read_split(split_path)[set_name], labels, out)
+    click.echo(f"wrote {count} {labels} tiles of the {set_name} set to {out}")
+
+
+@main.command("predict-tiles")
+@click.option("--checkpoint", required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--tiles",
+    "tiles_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Tile store folder.",
+)
+@click.option("--split", "split_path", required=True, type=click.Path(path_type=Path))
+@click.option("--set", "set_name", default="test", show_default=True, type=SETS)
+@click.option("--out", required=True, type=click.Path(path_type=Path))
+@click.option("--batch-size", default=16, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"])
+)
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1))
+def predict_tiles(checkpoint, tiles_dir, split_path, set_name, out, batch_size, device, threads):
+    """Predict one set of stored tiles with a trained checkpoint (label PNGs)."""
+    import torch
+
+    from .predict import predict_tiles as run
+    from .train import read_split
+
+    torch.set_num_threads(threads)
+    count = run(checkpoint, tiles_dir, read_split(split_path)[set_name], out, batch_size, device)
+    click.echo(f"wrote {count} predicted tiles to {out}")
+
+
+@main.command()
+@click.option(
+    "--pred",
+    "pred_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Predicted label images.",
+)
+@click.option(
+    "--truth",
+    "truth_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Truth label images.",
+)
+@click.option("--num-classes", required=True, type=click.IntRange(2))
+@click.option(
+    "--class-names",
+    default=None,
+    callback=_comma_list(str),
+    help="Comma-separated names (default: class0, class1, ...).",
+)
+@click.option(
+    "--scored-on",
+    default="tiles",
+    show_default=True,
+    type=click.Choice(["tiles", "images"]),
+    help="What the files are: sets the meaning of the BF tolerance.",
+)
+@click.option("--reference", default=None, help="Name of the truth, e.g. rf_masks, exact_truth.")
+@click.option("--model", default=None, help="Model name to record in the JSON.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Metrics JSON.")
+def evaluate(pred_dir, truth_dir, num_classes, class_names, scored_on, reference, model, out):
+    """Score predicted label images against truth, as MATLAB evaluateSemanticSegmentation."""
+    from .evaluate import score_folders, write_json
+
+    names = class_names or [f"class{k}" for k in range(num_classes)]
+    if len(names) != num_classes:
+        raise SteelsegError(
+            f"--class-names: {len(names)} names for --num-classes {num_classes}; give one each"
+        )
+    result = score_folders(pred_dir, truth_dir, names, scored_on, reference, model)
+    write_json(result, out)
+    keys = ["global_accuracy", "mean_accuracy", "mean_iou", "weighted_iou", "mean_bf_score"]
+    click.echo(
+        tabulate([(k, result[k]) for k in keys], headers=["metric", "value"], floatfmt=".4f")
+    )
+
+
+@main.command()
+@click.option(
+    "--results",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="results/<dataset> folder.",
+)
+@click.option("--models", "model_names", required=True, callback=_comma_list(str))
+@CLASSES
+@click.option(
+    "--colors",
+    required=True,
+    callback=_comma_list(str),
+    help="Class colours, #RRGGBB, comma-separated, in class order.",
+)
+@click.option("--split-mode", default="grouped", show_default=True)
+def report(results, model_names, classes, colors, split_mode):
+    """Tables 3 and 4 (Markdown, LaTeX, HTML) and the paper's figures."""
+    from .report import make_report
+
+    if len(colors) != len(classes):
+        raise SteelsegError("--colors: give one colour per class")
+    for name, path in make_report(results, model_names, classes, colors, split_mode).items():
+        click.echo(f"== {name} ({path})")
+        click.echo(path.read_text())
+
+
 if __name__ == "__main__":
     main()

@@ -183,3 +183,22 @@ class TileStore:
             index=index,
             meta=json.loads((root / "meta.json").read_text()),
         )
+
+
+def tile_name(tile: int) -> str:
+    """File name of one exported tile (predictions use the same names, so folders match)."""
+    return f"tile_{int(tile):06d}.png"
+
+
+def export_labels(store: TileStore, tiles: np.ndarray, labels: str, out: str | Path) -> int:
+    """Write the ``labels`` ('masks' or 'truth') of the given tiles as PNGs named by tile_name."""
+    array = store.masks if labels == "masks" else store.truth
+    if array is None:
+        raise SteelsegError(
+            f"{store.root}: the tiles have no exact truth (the data set has no truth/ folder); "
+            "evaluate against the masks instead"
+        )
+    with io.atomic_dir(out) as tmp:
+        for t in tiles:
+            io.write_png(tmp / tile_name(t), np.asarray(array[t]))
+    return len(tiles)

@@ -1,0 +1,183 @@
+import csv
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+from steelseg import train
+from steelseg.errors import SteelsegError
+from steelseg.models import MODELS
+from steelseg.tiles import TileStore
+
+from .conftest import CLASSES
+
+
+def _log(path):
+    with open(path) as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_class_weights_median_frequency():
+    # Tile 0: 3 px class 0, 1 px class 1; tile 1: 4 px class 0.
+    masks = np.array([[[0, 0], [0, 1]], [[0, 0], [0, 0]]], np.uint8)
+    weights = train.class_weights(masks, np.array([0, 1]), 3)
+    # freq0 = 7/8, freq1 = 1/4 (only tile 0 has class 1); median = 9/16; class 2 absent -> 0.
+    np.testing.assert_allclose(weights, [(9 / 16) / (7 / 8), (9 / 16) / (1 / 4), 0.0], rtol=1e-6)
+
+
+def test_epoch_batches_are_seeded_per_epoch_and_drop_the_incomplete_last():
+    tiles = np.arange(10)
+    first = train.epoch_batches(tiles, 4, seed=1, epoch=0)
+    assert [len(b) for b in first] == [4, 4]
+    assert all(
+        (a == b).all() for a, b in zip(first, train.epoch_batches(tiles, 4, 1, 0), strict=True)
+    )
+    assert not all(
+        (a == b).all() for a, b in zip(first, train.epoch_batches(tiles, 4, 1, 1), strict=True)
+    )
+    assert [len(b) for b in train.epoch_batches(np.arange(3), 32, 0, 0)] == [3]
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_model_trains_and_its_loss_falls(tile_store, tmp_path, name):
+    tiles, split = tile_store
+    config = train.TrainConfig(
+        epochs=1, batch_size=4, max_iterations=12, validation_frequency=100, seed=0, device="cpu"
+    )
+    summary = train.train(name, tiles, split, CLASSES, tmp_path, config, threads=2)
+    losses = [float(r["train_loss"]) for r in _log(tmp_path / "train_log.csv")]
+    assert len(losses) == summary["iterations"] == 12
+    assert np.mean(losses[-4:]) < np.mean(losses[:4])
+    checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert checkpoint["model_name"] == name and checkpoint["class_names"] == CLASSES
+    assert (tmp_path / "curves.png").stat().st_size > 10_000
+    assert not (tmp_path / "resume.pt").exists()
+
+
+@pytest.mark.parametrize("name", ["deeplabv3plus_mobilenetv2", "unet"])
+def test_overfits_one_small_batch(tile_store, tmp_path, name):
+    tiles, _ = tile_store
+    store = TileStore.open(tiles)
+    # One batch of 4 tiles with both phases present, trained on again and again.
+    mixed = [i for i in range(len(store.index)) if 0.3 < store.masks[i].mean() < 0.7][:4]
+    split = {"train": np.array(mixed), "val": np.array(mixed), "test": np.array([], int)}
+    config = train.TrainConfig(
+        epochs=60, batch_size=4, validation_frequency=1000, seed=0, device="cpu", learning_rate=1e-3
+    )
+    trainer = train.Trainer(name, store, split, CLASSES, config, tmp_path, threads=2)
+    trainer.run()
+    final = [float(r["train_accuracy"]) for r in _log(tmp_path / "train_log.csv")][-3:]
+    assert min(final) >= 0.95
+
+
+def _train_command(tiles, split, out, *extra):
+    return [
+        sys.executable,
+        "-m",
+        "steelseg",
+        "train",
+        "--tiles",
+        str(tiles),
+        "--split",
+        str(split),
+        "--model",
+        "unet",
+        "--classes",
+        ",".join(CLASSES),
+        "--out",
+        str(out),
+        "--batch-size",
+        "4",
+        "--max-iterations",
+        "14",
+        "--validation-frequency",
+        "3",
+        "--checkpoint-every",
+        "2",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+        "--seed",
+        "3",
+        *extra,
+    ]
+
+
+def test_killed_training_resumes_to_the_same_final_state(tile_store, tmp_path):
+    tiles, split = tile_store
+    whole = subprocess.run(
+        _train_command(tiles, split, tmp_path / "whole"), capture_output=True, text=True
+    )
+    assert whole.returncode == 0, whole.stderr
+    # Start again elsewhere and kill -9 it as soon as its first resume checkpoint exists.
+    out = tmp_path / "killed"
+    process = subprocess.Popen(
+        _train_command(tiles, split, out), stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+    )
+    deadline = time.time() + 120
+    while not (out / "resume.pt").exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "training ended before it could be killed"
+    assert not (out / "checkpoint.pt").exists()
+    resumed = subprocess.run(_train_command(tiles, split, out), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming unet from iteration" in resumed.stderr
+    assert "from iteration 0" not in resumed.stderr
+    a = torch.load(tmp_path / "whole" / "checkpoint.pt", weights_only=True)
+    b = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert a["iteration"] == b["iteration"] and a["val_loss"] == b["val_loss"]
+    for key, value in a["state_dict"].items():
+        assert torch.equal(value, b["state_dict"][key]), key
+    strip = [{k: v for k, v in r.items() if k != "elapsed_s"} for r in _log(out / "train_log.csv")]
+    assert strip == [
+        {k: v for k, v in r.items() if k != "elapsed_s"}
+        for r in _log(tmp_path / "whole" / "train_log.csv")
+    ]
+
+
+def test_nan_loss_names_model_and_iteration(tile_store, tmp_path, monkeypatch):
+    tiles, split = tile_store
+    trainer = train.Trainer(
+        "deeplabv3plus_resnet18",
+        TileStore.open(tiles),
+        train.read_split(split),
+        CLASSES,
+        train.TrainConfig(batch_size=2, device="cpu"),
+        tmp_path,
+    )
+    monkeypatch.setattr(
+        trainer,
+        "_forward",
+        lambda images: torch.full(
+            (images.shape[0], 2, *images.shape[2:]), float("nan"), requires_grad=True
+        ),
+    )
+    with pytest.raises(
+        SteelsegError,
+        match=r"'deeplabv3plus_resnet18': training loss is nan at "
+        r"iteration 0",
+    ):
+        trainer.run()
+    assert not (tmp_path / "checkpoint.pt").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_without_gpu_is_a_clear_error():
+    with pytest.raises(SteelsegError, match="--device cuda: no CUDA GPU is visible"):
+        train.pick_device("cuda")
+
+
+def test_wrong_class_count_and_tile_size(tile_store, tmp_path):
+    tiles, split = tile_store
+    store, sets = TileStore.open(tiles), train.read_split(split)
+    with pytest.raises(SteelsegError, match="tiles have 2 classes but --classes names 3"):
+        train.Trainer("unet", store, sets, ["a", "b", "c"], train.TrainConfig(), tmp_path)
+    store.meta["size"] = 72
+    with pytest.raises(SteelsegError, match="tile size 72 is not a multiple of 32"):
+        train.Trainer("segnet", store, sets, CLASSES, train.TrainConfig(), tmp_path)

@@ -1,0 +1,123 @@
+# Evaluation: predict the test tiles, score them against the RF masks (the paper's protocol) and,
+# where it exists, the exact truth; then Tables 3-4 and the figures.
+
+
+wildcard_constraints:
+    reference="rf_masks|exact_truth",
+
+
+rule test_labels:
+    input:
+        tiles=f"{RESULTS}/tiles",
+        split=f"{RESULTS}/split.tsv",
+    output:
+        directory(f"{RESULTS}/test_tiles/{{reference}}"),
+    log:
+        f"{RESULTS}/logs/test_labels_{{reference}}.log",
+    conda:
+        "../../envs/data.yaml"
+    params:
+        labels=lambda wildcards: (
+            "masks" if wildcards.reference == "rf_masks" else "truth"
+        ),
+    shell:
+        "python -m steelseg export-tiles --tiles {input.tiles} --split {input.split} "
+        "--set test --labels {params.labels} --out {output} > {log} 2>&1"
+
+
+rule predict_tiles:
+    input:
+        checkpoint=f"{RESULTS}/models/{{model}}/checkpoint.pt",
+        tiles=f"{RESULTS}/tiles",
+        split=f"{RESULTS}/split.tsv",
+    output:
+        directory(f"{RESULTS}/predictions/{{model}}/test_tiles"),
+    log:
+        f"{RESULTS}/logs/predict_tiles_{{model}}.log",
+    conda:
+        "../../envs/torch.yaml"
+    threads: config["train"]["threads"]
+    resources:
+        gpu=1,
+    params:
+        device=config["train"]["device"],
+    shell:
+        "python -m steelseg predict-tiles --checkpoint {input.checkpoint} "
+        "--tiles {input.tiles} --split {input.split} --set test --out {output} "
+        "--device {params.device} --threads {threads} > {log} 2>&1"
+
+
+rule evaluate:
+    input:
+        pred=f"{RESULTS}/predictions/{{model}}/test_tiles",
+        truth=f"{RESULTS}/test_tiles/rf_masks",
+    output:
+        f"{RESULTS}/metrics/{{model}}.json",
+    log:
+        f"{RESULTS}/logs/evaluate_{{model}}.log",
+    conda:
+        "../../envs/data.yaml"
+    params:
+        num_classes=len(config["dataset"]["classes"]),
+        classes=CLASS_NAMES,
+        reference="rf_masks",
+    shell:
+        "python -m steelseg evaluate --pred {input.pred} --truth {input.truth} "
+        "--num-classes {params.num_classes} --class-names {params.classes} "
+        "--scored-on tiles --reference {params.reference} --model {wildcards.model} "
+        "--out {output} > {log} 2>&1"
+
+
+use rule evaluate as evaluate_exact_truth with:
+    input:
+        pred=f"{RESULTS}/predictions/{{model}}/test_tiles",
+        truth=f"{RESULTS}/test_tiles/exact_truth",
+    output:
+        f"{RESULTS}/metrics/exact_truth/{{model}}.json",
+    log:
+        f"{RESULTS}/logs/evaluate_exact_truth_{{model}}.log",
+    params:
+        num_classes=len(config["dataset"]["classes"]),
+        classes=CLASS_NAMES,
+        reference="exact_truth",
+
+
+rule report:
+    input:
+        metrics_files(),
+        expand(f"{RESULTS}/models/{{model}}/summary.json", model=MODELS),
+        expand(f"{RESULTS}/predictions/{{model}}/test_tiles", model=MODELS),
+        tiles=f"{RESULTS}/tiles",
+        labels=f"{RESULTS}/test_tiles/rf_masks",
+    output:
+        table3=report(
+            f"{RESULTS}/tables/table3.html",
+            caption="../report/table3.rst",
+            category="Tables",
+        ),
+        table4=report(
+            f"{RESULTS}/tables/table4.html",
+            caption="../report/table4.rst",
+            category="Tables",
+        ),
+        markdown=[f"{RESULTS}/tables/table3.md", f"{RESULTS}/tables/table4.md"],
+        latex=[f"{RESULTS}/tables/table3.tex", f"{RESULTS}/tables/table4.tex"],
+        confusion=report(
+            f"{RESULTS}/figures/confusion_matrices.png",
+            caption="../report/confusion.rst",
+            category="Figures",
+        ),
+        samples=report(
+            f"{RESULTS}/figures/segmented_samples.png",
+            caption="../report/samples.rst",
+            category="Figures",
+        ),
+    log:
+        f"{RESULTS}/logs/report.log",
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        results=lambda wildcards, input: os.path.dirname(input.tiles),
+        options=report_options(),
+    shell:
+        "python -m steelseg report --results {params.results} {params.options} > {log} 2>&1"

@@ -1,0 +1,48 @@
+# Training: one job per model (wildcard), one GPU each; ImageNet encoders fetched once.
+
+
+wildcard_constraints:
+    model="|".join(MODELS),
+
+
+localrules:
+    fetch_weights,
+
+
+# On a cluster this runs on the login node (internet), so GPU jobs need none.
+rule fetch_weights:
+    output:
+        f"{RESULTS}/weights/{{model}}.pt",
+    log:
+        f"{RESULTS}/logs/fetch_weights_{{model}}.log",
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "python -m steelseg fetch-weights --model {wildcards.model} --out {output} > {log} 2>&1"
+
+
+rule train:
+    input:
+        unpack(weights_input),
+        tiles=f"{RESULTS}/tiles",
+        split=f"{RESULTS}/split.tsv",
+    output:
+        checkpoint=f"{RESULTS}/models/{{model}}/checkpoint.pt",
+        log=f"{RESULTS}/models/{{model}}/train_log.csv",
+        curves=f"{RESULTS}/models/{{model}}/curves.png",
+        summary=f"{RESULTS}/models/{{model}}/summary.json",
+    log:
+        f"{RESULTS}/logs/train_{{model}}.log",
+    conda:
+        "../../envs/torch.yaml"
+    threads: config["train"]["threads"]
+    resources:
+        gpu=1,
+    params:
+        classes=CLASS_NAMES,
+        out=lambda wildcards: f"{RESULTS}/models/{wildcards.model}",
+        options=train_options,
+    shell:
+        "python -m steelseg train --tiles {input.tiles} --split {input.split} "
+        "--model {wildcards.model} --classes {params.classes} --out {params.out} "
+        "{params.options} --threads {threads} > {log} 2>&1"

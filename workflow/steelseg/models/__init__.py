@@ -1,0 +1,122 @@
+"""Model registry: the paper's five networks by name, with their encoder weights.
+
+Encoder weights are ``None`` (random initialisation), ``"imagenet"`` (downloaded once by the
+library's normal hub mechanism: smp for DeepLabV3+, torchvision for SegNet's VGG16-BN) or a path
+to a file written by ``steelseg fetch-weights`` (the encoder's state dict), which is how GPU jobs
+on compute nodes without internet get pretrained encoders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..errors import SteelsegError
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    family: str
+    build: Callable[[int, bool], nn.Module]  # (num_classes, imagenet weights) -> model
+    multiple: int  # input height and width must be multiples of this
+    paper_params: int | None  # Table 2 of the paper (2 classes), where it gives one
+    pretrainable: bool = True
+
+
+def _deeplab(encoder: str) -> Callable[[int, bool], nn.Module]:
+    def build(num_classes: int, imagenet: bool) -> nn.Module:
+        import segmentation_models_pytorch as smp
+
+        return smp.DeepLabV3Plus(
+            encoder_name=encoder,
+            encoder_weights="imagenet" if imagenet else None,
+            classes=num_classes,
+        )
+
+    return build
+
+
+def _unet(num_classes: int, imagenet: bool) -> nn.Module:
+    from .unet import UNet
+
+    return UNet(num_classes)
+
+
+def _segnet(num_classes: int, imagenet: bool) -> nn.Module:
+    from .segnet import SegNet
+
+    return SegNet(num_classes, imagenet_weights=imagenet)
+
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec("unet", "U-Net", _unet, 8, 7_697_410, pretrainable=False),
+        ModelSpec("segnet", "SegNet (VGG16)", _segnet, 32, 29_444_166),
+        ModelSpec(
+            "deeplabv3plus_resnet50", "DeepLabV3+ (ResNet50)", _deeplab("resnet50"), 16, None
+        ),
+        ModelSpec(
+            "deeplabv3plus_resnet18", "DeepLabV3+ (ResNet18)", _deeplab("resnet18"), 16, None
+        ),
+        ModelSpec(
+            "deeplabv3plus_mobilenetv2",
+            "DeepLabV3+ (MobileNetV2)",
+            _deeplab("mobilenet_v2"),
+            16,
+            None,
+        ),
+    )
+}
+
+
+def spec(name: str) -> ModelSpec:
+    if name not in MODELS:
+        raise SteelsegError(f"model '{name}': unknown; use one of {', '.join(MODELS)}")
+    return MODELS[name]
+
+
+def build_model(name: str, num_classes: int, weights: str | None = None) -> nn.Module:
+    """Build a model; ``weights`` is None, 'imagenet' or an encoder state-dict file."""
+    model_spec = spec(name)
+    if weights is not None and not model_spec.pretrainable:
+        raise SteelsegError(
+            f"model '{name}': has no pretrained encoder; set its encoder weights to null"
+        )
+    if weights in (None, "imagenet"):
+        return model_spec.build(num_classes, weights == "imagenet")
+    path = Path(weights)
+    if not path.is_file():
+        raise SteelsegError(
+            f"{path}: encoder weights file not found; run `steelseg fetch-weights --model {name} "
+            f"--out {path}` where there is internet, or set the weights to null"
+        )
+    model = model_spec.build(num_classes, False)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        model.encoder.load_state_dict(state)
+    except (RuntimeError, KeyError, ValueError, OSError) as exc:
+        raise SteelsegError(
+            f"{path}: not encoder weights of model '{name}' ({str(exc).splitlines()[0]}); "
+            "fetch them again with `steelseg fetch-weights`"
+        ) from exc
+    return model
+
+
+def save_encoder_weights(name: str, out: str | Path) -> Path:
+    """Download the ImageNet encoder of ``name`` (needs internet) and save its state dict."""
+    from ..io import atomic_file
+
+    model = build_model(name, num_classes=2, weights="imagenet")
+    with atomic_file(out) as tmp:
+        torch.save(model.encoder.state_dict(), tmp)
+    return Path(out)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,487 @@
+"""Training as the paper did it (MATLAB ``trainNetwork``), resumable and logged.
+
+Adam (lr 1e-3) with L2 regularisation, at most 3 epochs, mini-batches of 32 (SegNet 16) reshuffled
+every epoch, the incomplete last mini-batch dropped, validation every N iterations with patience 4
+(stop when the validation loss has not improved for 4 validations in a row), class-weighted
+cross-entropy with median-frequency weights from the training tiles. The checkpoint kept is the
+one with the lowest validation loss.
+
+A killed run resumes from ``resume.pt`` (written every ``checkpoint_every`` iterations): model,
+optimiser, torch RNG state, epoch and position in it. Epoch orders come from ``(seed, epoch)``, so
+a resumed run continues exactly as an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from . import io
+from .errors import SteelsegError
+from .models import build_model, count_parameters, spec
+from .tiles import TileStore
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+LOG_COLUMNS = (
+    "iteration",
+    "epoch",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "elapsed_s",
+)
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 3
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    l2: float = 1e-4
+    validation_frequency: int = 50
+    patience: int = 4
+    max_iterations: int | None = None
+    seed: int = 0
+    device: str = "auto"
+    workers: int = 0
+    checkpoint_every: int | None = None  # default: at every validation
+    weights: str | None = None
+
+    def fingerprint(self, model: str, n_train: int) -> str:
+        """What must match for a resume to be the same run (device and workers may differ)."""
+        keep = {k: v for k, v in asdict(self).items() if k not in ("device", "workers")}
+        text = json.dumps([model, n_train, keep], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def pick_device(requested: str) -> torch.device:
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise SteelsegError(
+            "--device cuda: no CUDA GPU is visible to torch on this machine; use --device auto "
+            "or cpu, or run the job on a GPU node"
+        )
+    if requested not in ("cpu", "cuda"):
+        raise SteelsegError(f"--device {requested}: use auto, cpu or cuda")
+    return torch.device(requested)
+
+
+def read_split(path: str | Path) -> dict[str, np.ndarray]:
+    """Tile indices of each set from split.tsv."""
+    path = Path(path)
+    if not path.is_file():
+        raise SteelsegError(f"{path}: split file not found; run the split step first")
+    sets: dict[str, list[int]] = {"train": [], "val": [], "test": []}
+    with open(path, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            sets.setdefault(row["set"], []).append(int(row["tile"]))
+    return {name: np.array(sorted(v), dtype=np.int64) for name, v in sets.items()}
+
+
+def class_weights(masks: np.ndarray, tiles: np.ndarray, num_classes: int) -> np.ndarray:
+    """Median-frequency balancing (MATLAB's semantic-segmentation recipe).
+
+    freq_c = pixels of class c / pixels of the tiles in which c occurs; w_c = median(freq)/freq_c.
+    A class absent from the training tiles gets weight 0.
+    """
+    pixels = np.zeros(num_classes, np.float64)
+    image_pixels = np.zeros(num_classes, np.float64)
+    tile_size = masks.shape[1] * masks.shape[2]
+    for start in range(0, len(tiles), 256):
+        chunk = np.asarray(masks[tiles[start : start + 256]]).reshape(-1, tile_size)
+        offsets = np.arange(len(chunk))[:, None] * num_classes
+        counts = np.bincount((chunk + offsets).ravel(), minlength=len(chunk) * num_classes)
+        counts = counts.reshape(len(chunk), num_classes)
+        pixels += counts.sum(0)
+        image_pixels += (counts > 0).sum(0) * tile_size
+    present = pixels > 0
+    freq = np.where(present, pixels / np.maximum(image_pixels, 1), np.nan)
+    weights = np.where(present, np.nanmedian(freq) / freq, 0.0)
+    return weights.astype(np.float32)
+
+
+class TileBatches(torch.utils.data.Dataset):
+    """Whole mini-batches read from the memory-mapped store in one sorted slice each."""
+
+    def __init__(self, root: Path, batches: list[np.ndarray], labels: str = "masks"):
+        self.root, self.batches, self.labels = root, batches, labels
+        self._images = self._masks = None
+        self.mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+        self.std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, i: int):
+        if self._images is None:  # opened lazily, once per worker process
+            self._images = np.load(self.root / "images.npy", mmap_mode="r")
+            self._masks = np.load(self.root / f"{self.labels}.npy", mmap_mode="r")
+        index = self.batches[i]
+        order = np.argsort(index)  # sorted reads are sequential on disk
+        images = torch.from_numpy(np.ascontiguousarray(self._images[index[order]]))
+        masks = torch.from_numpy(np.ascontiguousarray(self._masks[index[order]])).long()
+        inverse = torch.from_numpy(np.argsort(order))
+        images = images[inverse].permute(0, 3, 1, 2).float().div_(255)
+        return (images - self.mean) / self.std, masks[inverse]
+
+
+def epoch_batches(tiles: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
+    """This epoch's mini-batches: a (seed, epoch)-determined shuffle, incomplete last dropped."""
+    order = np.random.default_rng([seed, epoch]).permutation(tiles)
+    size = min(batch_size, len(order))
+    return [order[i : i + size] for i in range(0, len(order) - size + 1, size)]
+
+
+def _loader(root, batches, workers):
+    # Its own generator: a DataLoader iterator otherwise draws its base seed from the global
+    # torch RNG, so a resumed run (one loader more) would get other dropout masks.
+    return torch.utils.data.DataLoader(
+        TileBatches(root, batches),
+        batch_size=None,
+        shuffle=False,
+        num_workers=workers,
+        persistent_workers=False,
+        pin_memory=torch.cuda.is_available(),
+        generator=torch.Generator().manual_seed(0),
+    )
+
+
+@dataclass
+class Progress:
+    """Everything a resumed run needs besides the model and optimiser."""
+
+    epoch: int = 0
+    position: int = 0  # mini-batches done in this epoch
+    iteration: int = 0
+    best_val_loss: float = math.inf
+    bad_validations: int = 0
+    elapsed_s: float = 0.0
+    stopped_early: bool = False
+    log: list[dict[str, object]] = field(default_factory=list)
+
+
+class Trainer:
+    def __init__(
+        self,
+        model_name: str,
+        store: TileStore,
+        split: dict[str, np.ndarray],
+        class_names: list[str],
+        config: TrainConfig,
+        out: Path,
+        threads: int = 1,
+    ):
+        self.name, self.store, self.split = model_name, store, split
+        self.class_names, self.config, self.out = class_names, config, Path(out)
+        self.num_classes = len(class_names)
+        if store.meta["num_classes"] != self.num_classes:
+            raise SteelsegError(
+                f"{store.root / 'meta.json'}: tiles have {store.meta['num_classes']} classes but "
+                f"--classes names {self.num_classes}; use the class list the tiles were made with"
+            )
+        if len(split["train"]) == 0:
+            raise SteelsegError("split: no training tiles; check the split fractions")
+        multiple = spec(model_name).multiple
+        if store.meta["size"] % multiple:
+            raise SteelsegError(
+                f"model '{model_name}': tile size {store.meta['size']} is not a multiple of "
+                f"{multiple}, which this network needs; choose a tile size like 224"
+            )
+        torch.set_num_threads(max(1, threads))
+        self.device = pick_device(config.device)
+        torch.manual_seed(config.seed)
+        self.model = build_model(model_name, self.num_classes, config.weights).to(self.device)
+        if self.device.type == "cuda":
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.optimizer = torch.optim.Adam(
+            self.model.parameters(), lr=config.learning_rate, weight_decay=config.l2
+        )
+        self.weights = class_weights(store.masks, split["train"], self.num_classes)
+        self.loss = nn.CrossEntropyLoss(weight=torch.from_numpy(self.weights).to(self.device))
+        self.state = Progress()
+        self.fingerprint = config.fingerprint(model_name, len(split["train"]))
+        per_epoch = len(epoch_batches(split["train"], config.batch_size, 0, 0))
+        self.total = per_epoch * config.epochs
+        if config.max_iterations:
+            self.total = min(self.total, config.max_iterations)
+
+    # -- checkpoints -------------------------------------------------------------------------
+    @property
+    def resume_path(self) -> Path:
+        return self.out / "resume.pt"
+
+    def _save_resume(self) -> None:
+        payload = {
+            "fingerprint": self.fingerprint,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state() if self.device.type == "cuda" else None,
+            "progress": json.dumps(asdict(self.state)),
+        }
+        with io.atomic_file(self.resume_path) as tmp:
+            torch.save(payload, tmp)
+
+    def try_resume(self) -> bool:
+        if not self.resume_path.is_file():
+            return False
+        payload = torch.load(self.resume_path, map_location=self.device, weights_only=True)
+        if payload.get("fingerprint") != self.fingerprint:
+            return False  # another configuration: start afresh rather than mix runs
+        self.model.load_state_dict(payload["model"])
+        self.optimizer.load_state_dict(payload["optimizer"])
+        torch.set_rng_state(payload["rng"].cpu())
+        if payload.get("cuda_rng") is not None and self.device.type == "cuda":
+            torch.cuda.set_rng_state(payload["cuda_rng"].cpu())
+        self.state = Progress(**json.loads(payload["progress"]))
+        return True
+
+    def _best_payload(self, val_loss: float, val_accuracy: float) -> dict[str, object]:
+        return {
+            "model_name": self.name,
+            "num_classes": self.num_classes,
+            "class_names": list(self.class_names),
+            "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "mean": list(IMAGENET_MEAN),
+            "std": list(IMAGENET_STD),
+            "tile_size": int(self.store.meta["size"]),
+            "iteration": self.state.iteration,
+            "val_loss": val_loss,
+            "val_accuracy": val_accuracy,
+            "train_config": json.dumps(asdict(self.config)),
+        }
+
+    @property
+    def best_path(self) -> Path:
+        # Not checkpoint.pt itself: Snakemake deletes a job's declared outputs before re-running
+        # it, and the best weights must survive a kill. Moved into place when training ends.
+        return self.out / ".best.pt"
+
+    def _save_best(self, val_loss: float, val_accuracy: float) -> None:
+        with io.atomic_file(self.best_path) as tmp:
+            torch.save(self._best_payload(val_loss, val_accuracy), tmp)
+
+    # -- steps -------------------------------------------------------------------------------
+    def _forward(self, images: torch.Tensor) -> torch.Tensor:
+        images = images.to(self.device, non_blocking=True)
+        if self.device.type == "cuda":
+            images = images.contiguous(memory_format=torch.channels_last)
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                return self.model(images).float()
+        return self.model(images)
+
+    def _train_step(self, images, masks) -> tuple[float, float]:
+        self.model.train()
+        masks = masks.to(self.device, non_blocking=True)
+        logits = self._forward(images)
+        loss = self.loss(logits, masks)
+        if not torch.isfinite(loss):
+            raise SteelsegError(
+                f"model '{self.name}': training loss is {loss.item()} at iteration "
+                f"{self.state.iteration}; lower the learning rate or check the tiles for "
+                "corrupt values"
+            )
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        accuracy = (logits.argmax(1) == masks).float().mean().item()
+        return loss.item(), accuracy
+
+    @torch.no_grad()
+    def validate(self) -> tuple[float, float]:
+        """Loss (class-weighted, as in training) and pixel accuracy over the validation set."""
+        self.model.eval()
+        tiles = self.split["val"]
+        size = self.config.batch_size
+        batches = [tiles[i : i + size] for i in range(0, len(tiles), size)]
+        loss_sum = weight_sum = correct = total = 0.0
+        weights = self.loss.weight
+        for images, masks in _loader(self.store.root, batches, self.config.workers):
+            masks = masks.to(self.device)
+            logits = self._forward(images)
+            loss_sum += nn.functional.cross_entropy(
+                logits, masks, weight=weights, reduction="sum"
+            ).item()
+            weight_sum += weights[masks].sum().item()
+            correct += (logits.argmax(1) == masks).sum().item()
+            total += masks.numel()
+        return loss_sum / max(weight_sum, 1e-12), correct / max(total, 1)
+
+    # -- loop --------------------------------------------------------------------------------
+    def run(self) -> dict[str, object]:
+        self.out.mkdir(parents=True, exist_ok=True)
+        config, state = self.config, self.state
+        has_val = len(self.split["val"]) > 0
+        checkpoint_every = config.checkpoint_every or config.validation_frequency
+        bar = tqdm(total=self.total, initial=state.iteration, desc=self.name, unit="it")
+        started = time.perf_counter() - state.elapsed_s
+        done = state.iteration >= self.total or state.stopped_early
+        while not done and state.epoch < config.epochs:
+            batches = epoch_batches(
+                self.split["train"], config.batch_size, config.seed, state.epoch
+            )[state.position :]
+            for images, masks in _loader(self.store.root, batches, config.workers):
+                loss, accuracy = self._train_step(images, masks)
+                state.iteration += 1
+                state.position += 1
+                row = {
+                    "iteration": state.iteration,
+                    "epoch": state.epoch + 1,
+                    "train_loss": loss,
+                    "train_accuracy": accuracy,
+                    "val_loss": None,
+                    "val_accuracy": None,
+                }
+                last = state.iteration >= self.total
+                if has_val and (state.iteration % config.validation_frequency == 0 or last):
+                    val_loss, val_accuracy = self.validate()
+                    row.update(val_loss=val_loss, val_accuracy=val_accuracy)
+                    if val_loss < state.best_val_loss:
+                        state.best_val_loss, state.bad_validations = val_loss, 0
+                        self._save_best(val_loss, val_accuracy)
+                    else:
+                        state.bad_validations += 1
+                        state.stopped_early = state.bad_validations >= config.patience
+                state.elapsed_s = time.perf_counter() - started
+                row["elapsed_s"] = round(state.elapsed_s, 3)
+                state.log.append(row)
+                bar.set_postfix(
+                    epoch=state.epoch + 1,
+                    loss=f"{loss:.4f}",
+                    val=f"{row['val_loss']:.4f}" if row["val_loss"] else "-",
+                )
+                bar.update()
+                done = last or state.stopped_early
+                if done:
+                    break
+                if state.iteration % checkpoint_every == 0:
+                    self._save_resume()
+            if not done:
+                state.epoch, state.position = state.epoch + 1, 0
+        bar.close()
+        if not has_val or not self.best_path.exists():  # nothing to select on: keep the last
+            self._save_best(math.nan, math.nan)
+        return self._finish()
+
+    def _finish(self) -> dict[str, object]:
+        state = self.state
+        write_log(self.out / "train_log.csv", state.log)
+        plot_curves(self.out / "curves.png", state.log, self.name)
+        validated = [r for r in state.log if r["val_loss"] is not None]
+        last = state.log[-1] if state.log else {}
+        summary = {
+            "model": self.name,
+            "parameters": count_parameters(self.model),
+            "training_accuracy": last.get("train_accuracy"),
+            "training_loss": last.get("train_loss"),
+            "validation_accuracy": validated[-1]["val_accuracy"] if validated else None,
+            "validation_loss": validated[-1]["val_loss"] if validated else None,
+            "best_validation_loss": state.best_val_loss if validated else None,
+            "iterations": state.iteration,
+            "epochs_started": state.epoch + 1,
+            "stopped_early": state.stopped_early,
+            "elapsed_s": round(state.elapsed_s, 1),
+            "device": str(self.device),
+            "class_weights": self.weights.tolist(),
+            "batch_size": self.config.batch_size,
+            "train_tiles": int(len(self.split["train"])),
+            "val_tiles": int(len(self.split["val"])),
+        }
+        with io.atomic_file(self.out / "summary.json") as tmp:
+            tmp.write_text(json.dumps(summary, indent=2))
+        self.best_path.replace(self.out / "checkpoint.pt")
+        self.resume_path.unlink(missing_ok=True)
+        return summary
+
+
+def write_log(path: Path, rows: list[dict[str, object]]) -> None:
+    with io.atomic_file(path) as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=LOG_COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if row.get(k) is None else row[k]) for k in LOG_COLUMNS})
+
+
+def plot_curves(path: Path, rows: list[dict[str, object]], title: str) -> None:
+    """Accuracy and loss against iteration, training and validation (the paper's Figs 5-9)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    it = [r["iteration"] for r in rows]
+    val = [r for r in rows if r["val_loss"] is not None]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
+    top.plot(
+        it, [100 * r["train_accuracy"] for r in rows], color="#1f77b4", lw=0.8, label="training"
+    )
+    top.plot(
+        [r["iteration"] for r in val],
+        [100 * r["val_accuracy"] for r in val],
+        "o--",
+        color="k",
+        ms=3,
+        label="validation",
+    )
+    top.set_ylabel("accuracy (%)")
+    top.legend(loc="lower right")
+    bottom.plot(it, [r["train_loss"] for r in rows], color="#ff7f0e", lw=0.8, label="training")
+    bottom.plot(
+        [r["iteration"] for r in val],
+        [r["val_loss"] for r in val],
+        "o--",
+        color="k",
+        ms=3,
+        label="validation",
+    )
+    bottom.set_ylabel("loss")
+    bottom.set_xlabel("iteration")
+    bottom.legend(loc="upper right")
+    epochs = sorted({r["epoch"] for r in rows})
+    for epoch in epochs[1:]:
+        first = next(r["iteration"] for r in rows if r["epoch"] == epoch)
+        for axis in (top, bottom):
+            axis.axvline(first - 0.5, color="0.8", lw=0.8)
+    fig.suptitle(f"Training progress: {title}")
+    fig.tight_layout()
+    with io.atomic_file(path) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
+    plt.close(fig)
+
+
+def train(
+    model_name: str,
+    tiles_dir: str | Path,
+    split_path: str | Path,
+    class_names: list[str],
+    out: str | Path,
+    config: TrainConfig,
+    threads: int = 1,
+    resume: bool = True,
+) -> dict[str, object]:
+    trainer = Trainer(
+        model_name,
+        TileStore.open(tiles_dir),
+        read_split(split_path),
+        class_names,
+        config,
+        Path(out),
+        threads,
+    )
+    if resume and trainer.try_resume():
+        print(f"resuming {model_name} from iteration {trainer.state.iteration}", file=sys.stderr)
+    return trainer.run()
