@@ -181,3 +181,26 @@ def test_wrong_class_count_and_tile_size(tile_store, tmp_path):
     store.meta["size"] = 72
     with pytest.raises(SteelsegError, match="tile size 72 is not a multiple of 32"):
         train.Trainer("segnet", store, sets, CLASSES, train.TrainConfig(), tmp_path)
+
+
+def test_batchnorm_statistics_are_recomputed_over_the_training_tiles(tile_store, tmp_path):
+    tiles, split = tile_store
+    config = train.TrainConfig(epochs=1, batch_size=8, max_iterations=3, seed=0, device="cpu")
+    train.train("deeplabv3plus_mobilenetv2", tiles, split, CLASSES, tmp_path, config, threads=2)
+    checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert checkpoint["batchnorm_statistics"] == "population"
+    # The first conv's output averaged over every training tile, batch by batch (MATLAB's
+    # population statistics), is exactly the first BatchNorm's running mean.
+    from steelseg.predict import load_checkpoint, normalise
+
+    model, _ = load_checkpoint(tmp_path / "checkpoint.pt", torch.device("cpu"))
+    conv, norm = model.encoder.features[0][0], model.encoder.features[0][1]
+    store, train_tiles = TileStore.open(tiles), train.read_split(split)["train"]
+    means = []
+    with torch.no_grad():
+        for start in range(0, len(train_tiles), 8):
+            batch = normalise(store.images[train_tiles[start : start + 8]], checkpoint)
+            means.append(conv(batch).mean(dim=(0, 2, 3)))
+    np.testing.assert_allclose(
+        norm.running_mean.numpy(), torch.stack(means).mean(0).numpy(), rtol=1e-4, atol=1e-5
+    )

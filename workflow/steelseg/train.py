@@ -4,7 +4,8 @@ Adam (lr 1e-3) with L2 regularisation, at most 3 epochs, mini-batches of 32 (Seg
 every epoch, the incomplete last mini-batch dropped, validation every N iterations with patience 4
 (stop when the validation loss has not improved for 4 validations in a row), class-weighted
 cross-entropy with median-frequency weights from the training tiles. The checkpoint kept is the
-one with the lowest validation loss.
+one with the lowest validation loss, its BatchNorm statistics then recomputed over the training
+tiles (MATLAB's default 'population' statistics).
 
 A killed run resumes from ``resume.pt`` (written every ``checkpoint_every`` iterations): model,
 optimiser, torch RNG state, epoch and position in it. Epoch orders come from ``(seed, epoch)``, so
@@ -377,6 +378,50 @@ class Trainer:
             self._save_best(math.nan, math.nan)
         return self._finish()
 
+    @torch.no_grad()
+    def population_batchnorm(self) -> bool:
+        """Recompute BatchNorm statistics over the training tiles, as MATLAB's trainNetwork
+        does by default (BatchNormalizationStatistics = 'population'); dropout stays off.
+
+        Returns False for models without BatchNorm (nothing to do).
+        """
+        norms = [m for m in self.model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        if not norms:
+            return False
+        momenta = [m.momentum for m in norms]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average over all batches
+        self.model.eval()
+        for m in norms:
+            m.train()
+        tiles = self.split["train"]
+        size = self.config.batch_size
+        batches = [tiles[i : i + size] for i in range(0, len(tiles), size)]
+        for images, _ in tqdm(
+            _loader(self.store.root, batches, self.config.workers),
+            total=len(batches),
+            desc="batchnorm statistics",
+            unit="batch",
+        ):
+            self._forward(images)
+        for m, momentum in zip(norms, momenta, strict=True):
+            m.momentum = momentum
+        self.model.eval()
+        return True
+
+    def _finalise_best(self) -> None:
+        """checkpoint.pt = the best weights, with population BatchNorm statistics."""
+        payload = torch.load(self.best_path, map_location="cpu", weights_only=True)
+        self.model.load_state_dict(payload["state_dict"])
+        if self.population_batchnorm():
+            payload["state_dict"] = {
+                k: v.detach().cpu() for k, v in self.model.state_dict().items()
+            }
+            payload["batchnorm_statistics"] = "population"
+        with io.atomic_file(self.out / "checkpoint.pt") as tmp:
+            torch.save(payload, tmp)
+
     def _finish(self) -> dict[str, object]:
         state = self.state
         write_log(self.out / "train_log.csv", state.log)
@@ -403,7 +448,8 @@ class Trainer:
         }
         with io.atomic_file(self.out / "summary.json") as tmp:
             tmp.write_text(json.dumps(summary, indent=2))
-        self.best_path.replace(self.out / "checkpoint.pt")
+        self._finalise_best()
+        self.best_path.unlink()
         self.resume_path.unlink(missing_ok=True)
         return summary
 
