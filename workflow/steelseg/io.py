@@ -129,6 +129,23 @@ def write_png(path: str | os.PathLike, array: np.ndarray) -> None:
         Image.fromarray(np.ascontiguousarray(array)).save(tmp, format="PNG")
 
 
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend (servers and cluster nodes: no display)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path: str | os.PathLike, dpi: int = 130) -> None:
+    """Save a matplotlib figure as PNG, atomically, and free it."""
+    with atomic_file(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png")
+    pyplot().close(fig)
+
+
 def list_images(folder: str | os.PathLike) -> dict[str, Path]:
     """Map image name (file stem) to path for every accepted image file in ``folder``."""
     folder = Path(folder)

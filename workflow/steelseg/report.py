@@ -146,10 +146,7 @@ def colourise(labels: np.ndarray, colours: list[str]) -> np.ndarray:
 
 def confusion_figure(metric_files: dict[str, Path], class_names: list[str], path: Path) -> None:
     """Normalised confusion matrices, one panel per model (the paper's Figure 10)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = io.pyplot()
 
     n = len(metric_files)
     fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 3.4), squeeze=False)
@@ -172,9 +169,7 @@ def confusion_figure(metric_files: dict[str, Path], class_names: list[str], path
         axis.set_title(FAMILY.get(model, model), fontsize=9)
     axes[0][0].set_ylabel("true")
     fig.tight_layout()
-    with io.atomic_file(path) as tmp:
-        fig.savefig(tmp, dpi=130, format="png")
-    plt.close(fig)
+    io.save_figure(fig, path, dpi=130)
 
 
 def samples_figure(
@@ -187,10 +182,7 @@ def samples_figure(
     count: int = 3,
 ):
     """Test tiles, their reference mask and every model's prediction (the paper's Figure 11)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = io.pyplot()
     from matplotlib.patches import Patch
 
     store = TileStore.open(tiles_dir)
@@ -232,9 +224,7 @@ def samples_figure(
     handles = [Patch(color=c, label=n) for c, n in zip(colours, class_names, strict=True)]
     fig.legend(handles=handles, loc="lower center", ncol=len(class_names), frameon=False)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
-    with io.atomic_file(path) as tmp:
-        fig.savefig(tmp, dpi=130, format="png")
-    plt.close(fig)
+    io.save_figure(fig, path, dpi=130)
 
 
 def make_report(

@@ -24,6 +24,7 @@ from tqdm import tqdm
 from . import io
 from .dataset import Dataset
 from .errors import SteelsegError
+from .metrics import confusion_matrix
 
 STRIP_ROWS = 512
 PER_SIGMA = 4  # multiscale_basic_features: Gaussian, Sobel edges, 2 Hessian eigenvalues
@@ -120,12 +121,6 @@ def predict_mask(forest: RandomForestClassifier, bank: FilterBank, image: np.nda
     return mask
 
 
-def confusion(truth: np.ndarray, pred: np.ndarray, num_classes: int) -> np.ndarray:
-    """Confusion matrix, rows = truth, columns = prediction."""
-    index = truth.astype(np.int64) * num_classes + pred.astype(np.int64)
-    return np.bincount(index.ravel(), minlength=num_classes**2).reshape(num_classes, num_classes)
-
-
 def quality(cm: np.ndarray, class_names: list[str]) -> dict[str, object]:
     """Pixel accuracy and IoU per class from a confusion matrix (NaN-free: absent -> None)."""
     tp = np.diag(cm).astype(float)
@@ -214,7 +209,9 @@ def make_masks(
                     source = "random_forest"
                 io.write_png(tmp / f"{name}.png", mask)
                 if name in dataset.truth:
-                    cm = confusion(dataset.read_label("truth", name, k, image.shape), mask, k)
+                    cm = confusion_matrix(
+                        dataset.read_label("truth", name, k, image.shape), mask, k
+                    )
                     totals += cm
                     scores = quality(cm, class_names)
                     per_image[name] = {"sample": sample, "source": source, **scores}

@@ -464,10 +464,7 @@ def write_log(path: Path, rows: list[dict[str, object]]) -> None:
 
 def plot_curves(path: Path, rows: list[dict[str, object]], title: str) -> None:
     """Accuracy and loss against iteration, training and validation (the paper's Figs 5-9)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = io.pyplot()
 
     it = [r["iteration"] for r in rows]
     val = [r for r in rows if r["val_loss"] is not None]
@@ -504,9 +501,7 @@ def plot_curves(path: Path, rows: list[dict[str, object]], title: str) -> None:
             axis.axvline(first - 0.5, color="0.8", lw=0.8)
     fig.suptitle(f"Training progress: {title}")
     fig.tight_layout()
-    with io.atomic_file(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
+    io.save_figure(fig, path, dpi=120)
 
 
 def train(
