@@ -81,3 +81,18 @@ def test_atomic_dir_leaves_nothing_on_failure(tmp_path):
         (tmp / "half.txt").write_text("x")
         raise RuntimeError("boom")
     assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_atomic_outputs_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        io.write_png(tmp_path / "a.png", np.zeros((2, 2), np.uint8))
+        with io.atomic_dir(tmp_path / "d") as tmp:
+            (tmp / "x").write_text("x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "a.png").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o755
