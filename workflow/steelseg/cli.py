@@ -58,6 +58,28 @@ CLASSES = click.option(
     help="Class names in index order, comma-separated (e.g. ferrite,pearlite).",
 )
 
+TILES = click.option(
+    "--tiles",
+    "tiles_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Tile store folder.",
+)
+SPLIT = click.option(
+    "--split",
+    "split_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="split.tsv from the split step.",
+)
+DEVICE = click.option(
+    "--device",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    help="cuda stops with an error where no GPU is visible.",
+)
+
 
 @main.command()
 @click.option(
@@ -227,13 +249,7 @@ def tile(dataset_dir, masks, classes, out, size, stride, rotations, cover):
 
 
 @main.command()
-@click.option(
-    "--tiles",
-    "tiles_dir",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Tile store folder.",
-)
+@TILES
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="split.tsv to write.")
 @click.option(
     "--mode",
@@ -288,20 +304,8 @@ def _weights(value: str | None) -> str | None:
 
 
 @main.command()
-@click.option(
-    "--tiles",
-    "tiles_dir",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Tile store folder.",
-)
-@click.option(
-    "--split",
-    "split_path",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="split.tsv from the split step.",
-)
+@TILES
+@SPLIT
 @click.option("--model", required=True, type=click.Choice(MODEL_NAMES))
 @CLASSES
 @click.option(
@@ -346,9 +350,7 @@ def _weights(value: str | None) -> str | None:
     help="Write the resume checkpoint every N iterations (default: at validations).",
 )
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option(
-    "--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"])
-)
+@DEVICE
 @click.option(
     "--workers",
     default=0,
@@ -457,14 +459,8 @@ SETS = click.Choice(["train", "val", "test"])
 
 
 @main.command("export-tiles")
-@click.option(
-    "--tiles",
-    "tiles_dir",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Tile store folder.",
-)
-@click.option("--split", "split_path", required=True, type=click.Path(path_type=Path))
+@TILES
+@SPLIT
 @click.option("--set", "set_name", default="test", show_default=True, type=SETS)
 @click.option(
     "--labels",
@@ -485,20 +481,12 @@ def export_tiles(tiles_dir, split_path, set_name, labels, out):
 
 @main.command("predict-tiles")
 @click.option("--checkpoint", required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--tiles",
-    "tiles_dir",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Tile store folder.",
-)
-@click.option("--split", "split_path", required=True, type=click.Path(path_type=Path))
+@TILES
+@SPLIT
 @click.option("--set", "set_name", default="test", show_default=True, type=SETS)
 @click.option("--out", required=True, type=click.Path(path_type=Path))
 @click.option("--batch-size", default=16, show_default=True, type=click.IntRange(1))
-@click.option(
-    "--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"])
-)
+@DEVICE
 @click.option("--threads", default=1, show_default=True, type=click.IntRange(1))
 def predict_tiles(checkpoint, tiles_dir, split_path, set_name, out, batch_size, device, threads):
     """Predict one set of stored tiles with a trained checkpoint (label PNGs)."""
