@@ -58,6 +58,13 @@ CLASSES = click.option(
     help="Class names in index order, comma-separated (e.g. ferrite,pearlite).",
 )
 
+DATASET = click.option(
+    "--dataset",
+    "dataset_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Data set folder.",
+)
 TILES = click.option(
     "--tiles",
     "tiles_dir",
@@ -142,13 +149,7 @@ def synth(
 
 
 @main.command("rf-masks")
-@click.option(
-    "--dataset",
-    "dataset_dir",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Data set folder.",
-)
+@DATASET
 @CLASSES
 @click.option(
     "--out", required=True, type=click.Path(path_type=Path), help="Folder for dense masks."
@@ -205,13 +206,7 @@ def rf_masks(
 
 
 @main.command()
-@click.option(
-    "--dataset",
-    "dataset_dir",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Data set folder.",
-)
+@DATASET
 @click.option(
     "--masks",
     required=True,

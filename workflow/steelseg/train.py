@@ -115,14 +115,36 @@ def class_weights(masks: np.ndarray, tiles: np.ndarray, num_classes: int) -> np.
     return weights.astype(np.float32)
 
 
+def to_network_input(images: np.ndarray | torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+    """uint8 (N, H, W, 3) -> float (N, 3, H, W) scaled to [0, 1] and normalised: the one
+    transform that training and inference share."""
+    if isinstance(images, np.ndarray):
+        images = torch.from_numpy(np.ascontiguousarray(images))
+    x = images.permute(0, 3, 1, 2).float().div_(255)
+    return (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+
+
+def forward(model: nn.Module, images: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Logits; on a GPU in bf16 autocast with channels-last memory, returned as float32."""
+    images = images.to(device, non_blocking=True)
+    if device.type == "cuda":
+        images = images.contiguous(memory_format=torch.channels_last)
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            return model(images).float()
+    return model(images)
+
+
+def in_order(tiles: np.ndarray, size: int) -> list[np.ndarray]:
+    """Consecutive batches of ``size`` tiles, the last one possibly smaller (evaluation)."""
+    return [tiles[i : i + size] for i in range(0, len(tiles), size)]
+
+
 class TileBatches(torch.utils.data.Dataset):
     """Whole mini-batches read from the memory-mapped store in one sorted slice each."""
 
     def __init__(self, root: Path, batches: list[np.ndarray], labels: str = "masks"):
         self.root, self.batches, self.labels = root, batches, labels
         self._images = self._masks = None
-        self.mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-        self.std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
 
     def __len__(self) -> int:
         return len(self.batches)
@@ -136,8 +158,7 @@ class TileBatches(torch.utils.data.Dataset):
         images = torch.from_numpy(np.ascontiguousarray(self._images[index[order]]))
         masks = torch.from_numpy(np.ascontiguousarray(self._masks[index[order]])).long()
         inverse = torch.from_numpy(np.argsort(order))
-        images = images[inverse].permute(0, 3, 1, 2).float().div_(255)
-        return (images - self.mean) / self.std, masks[inverse]
+        return to_network_input(images[inverse]), masks[inverse]
 
 
 def epoch_batches(tiles: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
@@ -278,12 +299,7 @@ class Trainer:
 
     # -- steps -------------------------------------------------------------------------------
     def _forward(self, images: torch.Tensor) -> torch.Tensor:
-        images = images.to(self.device, non_blocking=True)
-        if self.device.type == "cuda":
-            images = images.contiguous(memory_format=torch.channels_last)
-            with torch.autocast("cuda", dtype=torch.bfloat16):
-                return self.model(images).float()
-        return self.model(images)
+        return forward(self.model, images, self.device)
 
     def _train_step(self, images, masks) -> tuple[float, float]:
         self.model.train()
@@ -307,8 +323,7 @@ class Trainer:
         """Loss (class-weighted, as in training) and pixel accuracy over the validation set."""
         self.model.eval()
         tiles = self.split["val"]
-        size = self.config.batch_size
-        batches = [tiles[i : i + size] for i in range(0, len(tiles), size)]
+        batches = in_order(tiles, self.config.batch_size)
         loss_sum = weight_sum = correct = total = 0.0
         weights = self.loss.weight
         for images, masks in _loader(self.store.root, batches, self.config.workers):
@@ -396,8 +411,7 @@ class Trainer:
         for m in norms:
             m.train()
         tiles = self.split["train"]
-        size = self.config.batch_size
-        batches = [tiles[i : i + size] for i in range(0, len(tiles), size)]
+        batches = in_order(tiles, self.config.batch_size)
         for images, _ in tqdm(
             _loader(self.store.root, batches, self.config.workers),
             total=len(batches),
