@@ -35,6 +35,7 @@ test: lint
 bench: setup
 	$(BIN)/python bench/bench_rf.py
 	$(BIN)/python bench/bench_tiles.py
+	$(BIN)/python bench/bench_predict.py
 
 clean:
 	rm -rf .snakemake results/*/

@@ -25,3 +25,4 @@ rule all:
         expand(f"{RESULTS}/models/{{model}}/checkpoint.pt", model=MODELS),
         metrics_files(),
         f"{RESULTS}/tables/table4.md",
+        predict_targets(),

@@ -18,7 +18,7 @@ def _conda_pins(path: Path) -> dict[str, str]:
     for item in spec["dependencies"]:
         if isinstance(item, str) and "=" in item:
             name, pinned = item.split("=", 1)
-            pins[name] = pinned
+            pins[name] = pinned.split("=")[0]  # name=version[=build]
     return pins
 
 
@@ -46,13 +46,61 @@ def test_requirements_match_installed_versions():
             assert _installed(name).split("+")[0] == pinned, name
 
 
-def test_every_rule_names_a_conda_env_that_exists():
-    for smk in (REPO / "workflow" / "rules").glob("*.smk"):
-        text = smk.read_text()
-        blocks = re.split(r"\n(?=rule |use rule )", text)
-        for block in blocks:
-            if block.startswith("rule "):
-                name = block.split(":")[0]
-                match = re.search(r'conda:\s*\n\s*"([^"]+)"', block)
-                assert match, f"{smk.name}: {name} has no conda directive"
-                assert (smk.parent / match.group(1)).resolve().is_file(), match.group(1)
+def _rules() -> list[tuple[str, str, str]]:
+    """(file, rule name, rule text) of every rule, `use rule` variants included."""
+    found = []
+    for smk in sorted((REPO / "workflow" / "rules").glob("*.smk")):
+        for block in re.split(r"\n(?=rule |use rule )", smk.read_text()):
+            if block.startswith(("rule ", "use rule ")):
+                found.append((smk.name, block.split(":")[0], block))
+    return found
+
+
+def test_every_rule_names_a_conda_env_and_the_container_built_from_it():
+    rules = _rules()
+    assert len(rules) >= 12
+    for smk, name, block in rules:
+        if block.startswith("use rule"):
+            assert "conda:" not in block and "container:" not in block, name  # inherited
+            continue
+        conda = re.search(r'conda:\s*\n\s*"\.\./\.\./envs/(\w+)\.yaml"', block)
+        container = re.search(r'container:\s*\n\s*image\("(\w+)"\)', block)
+        assert conda and container, f"{smk}: {name} needs both conda: and container:"
+        assert conda.group(1) == container.group(1), f"{smk}: {name} mixes environments"
+        assert (REPO / "envs" / f"{conda.group(1)}.yaml").is_file()
+        assert (REPO / "containers" / f"{conda.group(1)}.def").is_file()
+
+
+def _sections(definition: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Header keys and %section bodies of an Apptainer definition file."""
+    header, sections, current = {}, {}, None
+    for line in definition.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line.startswith("%"):
+            current = line[1:].split()[0]
+            sections[current] = []
+        elif current is None:
+            key, value = line.split(":", 1)
+            header[key.strip()] = value.strip()
+        else:
+            sections[current].append(line.strip())
+    return header, sections
+
+
+@pytest.mark.parametrize("env", sorted((REPO / "envs").glob("*.yaml")), ids=lambda p: p.stem)
+def test_each_env_has_a_container_definition_that_installs_it(env):
+    header, sections = _sections((REPO / "containers" / f"{env.stem}.def").read_text())
+    assert header["Bootstrap"] == "docker" and header["From"].startswith("condaforge/miniforge3:")
+    assert ":" in header["From"] and not header["From"].endswith(":latest")  # a fixed tag
+    assert sections["files"] == [f"envs/{env.name} /opt/steelseg/env.yaml"]
+    assert "conda env update --name base --file /opt/steelseg/env.yaml" in sections["post"]
+    assert any(line.startswith("python -c") for line in sections["test"])
+    assert "export PATH=/opt/conda/bin:$PATH" in sections["environment"]
+
+
+def test_gpu_env_pins_a_cuda_build_of_pytorch():
+    spec = yaml.safe_load((REPO / "envs" / "torch.yaml").read_text())
+    assert "pytorch=2.14.1=cuda*" in spec["dependencies"]
+    _, sections = _sections((REPO / "containers" / "torch.def").read_text())
+    assert any(line.startswith("export CONDA_OVERRIDE_CUDA=") for line in sections["post"])

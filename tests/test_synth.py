@@ -84,7 +84,10 @@ def test_deterministic_per_seed(tmp_path):
 def test_ferrite_is_light_pearlite_dark_with_grain_boundaries(synthetic):
     image = io.read_image(synthetic / "images" / "S1_annealed_01.png").mean(-1)
     truth = io.read_labels(synthetic / "truth" / "S1_annealed_01.png", 2)
-    assert image[truth == 0].mean() > image[truth == 1].mean() + 60
+    # Median pearlite at 0.5 (SAE 1020) to 0.65 (SAE 1045) of the ferrite's brightness in the
+    # real Nital micrographs of shared/data: the generator stays in that neighbourhood.
+    ratio = np.median(image[truth == 1]) / np.median(image[truth == 0])
+    assert 0.4 < ratio < 0.75, ratio
     # The darkest ferrite pixels (etched boundaries) are much darker than typical ferrite.
     ferrite = image[truth == 0]
     assert np.percentile(ferrite, 2) < np.median(ferrite) - 40
@@ -118,3 +121,27 @@ def test_bad_options(tmp_path):
     with pytest.raises(SteelsegError, match="--annotated-per-sample"):
         synth.generate(tmp_path / "x", samples=1, images_per_sample=[1], annotated_per_sample=2)
     assert not (tmp_path / "x").exists()
+
+
+def test_grain_size_per_sample_sets_each_samples_magnification(tmp_path):
+    from scipy import ndimage
+
+    rows = synth.generate(
+        tmp_path / "d",
+        samples=3,
+        images_per_sample=[1],
+        annotated_per_sample=0,
+        width=480,
+        height=360,
+        grain_size_px=[60, 15, 60],
+        seed=2,
+    )
+    # The normalised third sample is 0.6x finer at the same magnification as the first.
+    assert [r["grain_size_px"] for r in rows] == [60.0, 15.0, 36.0]
+    density = {}
+    for row in rows:
+        truth = io.read_labels(tmp_path / "d" / "truth" / f"{row['image']}.png", 2)
+        density[row["sample"]] = (truth != ndimage.binary_erosion(truth, border_value=1)).mean()
+    assert density["S2"] > 2.5 * density["S1"]  # 4x lower magnification: 4x more interface
+    with pytest.raises(SteelsegError, match="--grain-size 60,15: give one number or 3"):
+        synth.generate(tmp_path / "x", samples=3, images_per_sample=[1], grain_size_px=[60, 15])

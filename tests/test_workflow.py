@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tifffile
+from steelseg import io, synth
 from steelseg.models import MODELS
 
 from .conftest import REPO
@@ -28,9 +30,31 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_smoke_run_from_nothing_to_trained_models(tmp_path):
-    result = snakemake(tmp_path, "--configfile", str(REPO / "workflow/presets/smoke.yaml"))
+    # New micrographs for the predict rule: an odd size as PNG and a 16-bit TIFF.
+    new = tmp_path / "new_micrographs"
+    rng = np.random.default_rng(0)
+    look = synth.sample_look(rng)
+    image, _, _ = synth.micrograph(rng, 150, 230, 0.4, 30, synth.ANNEALED, look)
+    io.write_png(new / "odd_size.png", image)
+    tifffile.imwrite(new / "sixteen_bit.tif", image.astype(np.uint16) * 257)
+    result = snakemake(
+        tmp_path,
+        "--configfile",
+        str(REPO / "workflow/presets/smoke.yaml"),
+        "--config",
+        f"predict={{'images': '{new}'}}",
+    )
     assert result.returncode == 0, result.stdout[-3000:]
     out = tmp_path / "results" / "smoke"
+    predicted = out / "predictions" / "deeplabv3plus_mobilenetv2" / "micrographs"
+    with open(predicted / "phase_fractions.csv") as handle:
+        fractions = list(csv.DictReader(handle))
+    assert [r["image"] for r in fractions] == ["odd_size", "sixteen_bit"]
+    for row in fractions:
+        assert float(row["fraction_ferrite"]) + float(row["fraction_pearlite"]) == pytest.approx(1)
+        mask = io.read_labels(predicted / "masks" / f"{row['image']}.png", 2)
+        assert mask.shape == (150, 230)
+    assert (predicted / "overview.png").stat().st_size > 10_000
     quality = json.loads((out / "rf_quality.json").read_text())
     assert quality["reference"] == "exact_truth" and quality["pixel_accuracy"] > 0.9
     with open(out / "split.tsv") as handle:
@@ -138,3 +162,54 @@ def check_report_opens_in_chromium(report: Path) -> None:
     sidebar, main = pixels[90:260, 10:260], pixels[150:750, 280:1100]
     assert (sidebar < 128).sum() > 300, "no sidebar entries rendered"
     assert (main < 128).sum() > 1000, "no workflow description or DAG rendered"
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("tiles: {sise: 224}", "Additional properties are not allowed ('sise' was unexpected)"),
+        ("predict: {images: 'IMAGES/*.bmp'}", "matches no PNG, TIFF or JPEG file"),
+        (
+            "dataset: {name: x, source: folder, path: /no/such/folder, classes: CLASSES}",
+            "is not a folder",
+        ),
+    ],
+    ids=["typo", "no-images", "missing-folder"],
+)
+def test_config_errors_stop_at_start_up_naming_the_key(tmp_path, override, message):
+    images = tmp_path / "images"
+    io.write_png(images / "a.png", np.zeros((8, 8, 3), np.uint8))
+    classes = "[{name: ferrite, color: '#E8DCC0'}, {name: pearlite, color: '#5A3A28'}]"
+    config = tmp_path / "bad.yaml"
+    config.write_text(override.replace("IMAGES", str(images)).replace("CLASSES", classes))
+    result = snakemake(
+        tmp_path, "-n", "--configfile", str(REPO / "workflow/presets/smoke.yaml"), str(config)
+    )
+    assert result.returncode != 0
+    assert message in result.stdout, result.stdout[-2000:]
+
+
+def test_predict_model_must_be_one_the_workflow_trains(tmp_path):
+    # Presets merge into config.yaml, which trains all five: a copy whose config.yaml trains one.
+    for part in ("Snakefile", "workflow/rules", "workflow/schemas", "workflow/report"):
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / part)
+        else:
+            shutil.copy(source, tmp_path / part)
+    config = (REPO / "config.yaml").read_text()
+    start = config.index("models:\n")
+    end = config.index("\n\n", start)
+    config = config[:start] + "models:\n  unet: {weights: null, batch_size: 32}" + config[end:]
+    io.write_png(tmp_path / "images" / "a.png", np.zeros((8, 8, 3), np.uint8))
+    config += f"\npredict: {{images: {tmp_path / 'images'}, model: segnet}}\n"
+    (tmp_path / "config.yaml").write_text(config)
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--directory", str(tmp_path)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "predict.model 'segnet' is not among the models trained (unet)" in result.stdout

@@ -1,4 +1,5 @@
 # Helpers shared by every rule: config validation, paths, option strings. No step logic here.
+import glob
 import os
 import sys
 from pathlib import Path
@@ -21,6 +22,17 @@ shell.prefix(
     f"set -euo pipefail; {_PYTHON_PATH}"
     f'export PYTHONPATH="{PACKAGE_ROOT}${{{{PYTHONPATH:+:$PYTHONPATH}}}}"; '
 )
+
+# Apptainer images built from containers/<env>.def (one per conda env in envs/), used by
+# --sdm apptainer; STEELSEG_CONTAINERS names another folder of .sif files (a shared site copy).
+CONTAINERS = os.environ.get("STEELSEG_CONTAINERS") or str(
+    Path(workflow.basedir) / "containers"
+)
+
+
+def image(env):
+    return f"{CONTAINERS}/{env}.sif"
+
 
 DATASET = config["dataset"]["name"]
 CLASS_NAMES = ",".join(c["name"] for c in config["dataset"]["classes"])
@@ -47,6 +59,38 @@ def _check_config():
     fractions = config["split"]["fractions"]
     if abs(sum(fractions.values()) - 1) > 1e-6:
         raise ValueError(f"config: split.fractions {fractions} do not sum to 1")
+    predict = config["predict"]
+    if predict["images"] and predict["model"] not in config["models"]:
+        raise ValueError(
+            f"config: predict.model '{predict['model']}' is not among the models trained "
+            f"({', '.join(config['models'])}); add it to models or pick one of those"
+        )
+    if predict["images"] and not predict_inputs():
+        raise ValueError(
+            f"config: predict.images '{predict['images']}' matches no PNG, TIFF or JPEG file; "
+            "fix the folder or pattern"
+        )
+
+
+IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
+
+
+def predict_inputs():
+    """Micrographs for the predict rule: a folder's images or a glob's matches, sorted."""
+    where = os.path.expandvars(config["predict"]["images"] or "")
+    if not where:
+        return []
+    if os.path.isdir(where):
+        found = [os.path.join(where, name) for name in os.listdir(where)]
+    else:
+        found = glob.glob(where)
+    return sorted(
+        path
+        for path in found
+        if os.path.isfile(path)
+        and path.lower().endswith(IMAGE_SUFFIXES)
+        and not os.path.basename(path).startswith(".")
+    )
 
 
 _check_config()
@@ -59,6 +103,11 @@ def dataset_dir():
     return os.path.expandvars(config["dataset"]["path"])
 
 
+def _comma_join(value):
+    """A number or a list of numbers as the comma list the CLI takes."""
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
 def synth_options():
     s = config["synth"]
     return (
@@ -66,7 +115,7 @@ def synth_options():
         f"--images-per-sample {','.join(map(str, s['images_per_sample']))} "
         f"--annotated-per-sample {s['annotated_per_sample']} "
         f"--width {s['width']} --height {s['height']} --carbon {s['carbon']} "
-        f"--grain-size {s['grain_size_px']} --seed {s['seed']}"
+        f"--grain-size {_comma_join(s['grain_size_px'])} --seed {s['seed']}"
     )
 
 
@@ -150,3 +199,26 @@ def split_options():
         f"--mode {s['mode']} --group-by {s['group_by']} "
         f"--fractions {f['train']},{f['val']},{f['test']} --seed {s['seed']}"
     )
+
+
+PREDICTIONS = f"{RESULTS}/predictions/{config['predict']['model']}/micrographs"
+
+
+def predict_options():
+    p = config["predict"]
+    classes = config["dataset"]["classes"]
+    options = (
+        f"--overlap {p['overlap']} --batch {p['batch_size']} --scale {p['scale']} "
+        f"{'--tta' if p['tta'] else '--no-tta'} --device {config['train']['device']} "
+        f"--colors '{','.join(c['color'] for c in classes)}'"
+    )
+    if p["tile"]:
+        options += f" --tile {p['tile']}"
+    if p["um_per_px"]:
+        options += f" --um-per-px {p['um_per_px']}"
+    return options
+
+
+def predict_targets():
+    """The predict rule's output where images are configured (part of `all`), else nothing."""
+    return [PREDICTIONS] if config["predict"]["images"] else []

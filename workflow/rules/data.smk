@@ -8,6 +8,8 @@ rule synth:
         f"{RESULTS}/logs/synth.log",
     conda:
         "../../envs/data.yaml"
+    container:
+        image("data")
     params:
         options=synth_options(),
     shell:
@@ -24,6 +26,8 @@ rule rf_masks:
         f"{RESULTS}/logs/rf_masks.log",
     conda:
         "../../envs/data.yaml"
+    container:
+        image("data")
     threads: config["rf"]["threads"]
     params:
         classes=CLASS_NAMES,
@@ -44,6 +48,8 @@ rule tile:
         f"{RESULTS}/logs/tile.log",
     conda:
         "../../envs/data.yaml"
+    container:
+        image("data")
     params:
         classes=CLASS_NAMES,
         options=tile_options(),
@@ -61,6 +67,8 @@ rule split:
         f"{RESULTS}/logs/split.log",
     conda:
         "../../envs/data.yaml"
+    container:
+        image("data")
     params:
         options=split_options(),
     shell:

@@ -16,6 +16,8 @@ rule test_labels:
         f"{RESULTS}/logs/test_labels_{{reference}}.log",
     conda:
         "../../envs/data.yaml"
+    container:
+        image("data")
     params:
         labels=lambda wildcards: (
             "masks" if wildcards.reference == "rf_masks" else "truth"
@@ -36,6 +38,8 @@ rule predict_tiles:
         f"{RESULTS}/logs/predict_tiles_{{model}}.log",
     conda:
         "../../envs/torch.yaml"
+    container:
+        image("torch")
     threads: config["train"]["threads"]
     resources:
         gpu=1,
@@ -57,6 +61,8 @@ rule evaluate:
         f"{RESULTS}/logs/evaluate_{{model}}.log",
     conda:
         "../../envs/data.yaml"
+    container:
+        image("data")
     params:
         num_classes=len(config["dataset"]["classes"]),
         classes=CLASS_NAMES,
@@ -115,9 +121,35 @@ rule report:
     log:
         f"{RESULTS}/logs/report.log",
     conda:
-        "../../envs/torch.yaml"
+        "../../envs/data.yaml"
+    container:
+        image("data")
     params:
         results=lambda wildcards, input: os.path.dirname(input.tiles),
         options=report_options(),
     shell:
         "python -m steelseg report --results {params.results} {params.options} > {log} 2>&1"
+
+
+# New micrographs (config predict.images) segmented whole by one trained model: masks,
+# overlays, phase fractions with lever-rule carbon, an overview figure.
+rule predict:
+    input:
+        checkpoint=f"{RESULTS}/models/{config['predict']['model']}/checkpoint.pt",
+        images=predict_inputs(),
+    output:
+        directory(PREDICTIONS),
+    log:
+        f"{RESULTS}/logs/predict_{config['predict']['model']}.log",
+    conda:
+        "../../envs/torch.yaml"
+    container:
+        image("torch")
+    threads: config["train"]["threads"]
+    resources:
+        gpu=1,
+    params:
+        options=predict_options(),
+    shell:
+        "python -m steelseg predict {input.images:q} --checkpoint {input.checkpoint} "
+        "--out {output} {params.options} --threads {threads} > {log} 2>&1"

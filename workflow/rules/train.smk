@@ -17,6 +17,8 @@ rule fetch_weights:
         f"{RESULTS}/logs/fetch_weights_{{model}}.log",
     conda:
         "../../envs/torch.yaml"
+    container:
+        image("torch")
     shell:
         "python -m steelseg fetch-weights --model {wildcards.model} --out {output} > {log} 2>&1"
 
@@ -35,6 +37,8 @@ rule train:
         f"{RESULTS}/logs/train_{{model}}.log",
     conda:
         "../../envs/torch.yaml"
+    container:
+        image("torch")
     threads: config["train"]["threads"]
     resources:
         gpu=1,

@@ -120,10 +120,11 @@ DEVICE = click.option(
 )
 @click.option(
     "--grain-size",
-    default=60.0,
+    default="60",
     show_default=True,
-    type=float,
-    help="Mean grain size of the annealed samples, px (normalised: 0.6x).",
+    callback=_comma_list(float),
+    help="Mean annealed grain size, px (normalised: 0.6x): one number, or one per sample. It "
+    "sets the magnification: 60 is a detail view, 15 an overview at 1/4 of it.",
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
 def synth(
@@ -493,6 +494,116 @@ def predict_tiles(checkpoint, tiles_dir, split_path, set_name, out, batch_size, 
     torch.set_num_threads(threads)
     count = run(checkpoint, tiles_dir, read_split(split_path)[set_name], out, batch_size, device)
     click.echo(f"wrote {count} predicted tiles to {out}")
+
+
+@main.command()
+@click.argument("images", nargs=-1, required=True)
+@click.option(
+    "--checkpoint",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="checkpoint.pt of a trained model.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for masks/, overlays/, phase_fractions.csv and overview.png.",
+)
+@click.option(
+    "--tile",
+    default=None,
+    type=click.IntRange(8),
+    help="Window side, px (default: the tile size the model was trained on).",
+)
+@click.option(
+    "--overlap",
+    default=32,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Overlap of neighbouring windows, px; blended with a cosine taper.",
+)
+@click.option(
+    "--batch",
+    "batch_size",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Windows per forward pass.",
+)
+@click.option(
+    "--tta/--no-tta",
+    default=False,
+    show_default=True,
+    help="Average the logits of the 8 flips/rotations (8x slower).",
+)
+@click.option(
+    "--scale",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    help="Resample images by this factor before inference, to match the magnification the "
+    "model was trained at (e.g. 2 for images at half of it); masks keep the image's size.",
+)
+@click.option(
+    "--um-per-px",
+    default=None,
+    type=click.FloatRange(0, min_open=True),
+    help="Micrometres per pixel: adds mean linear intercepts and ASTM E112 G per phase.",
+)
+@click.option(
+    "--colors",
+    default=None,
+    callback=_comma_list(str),
+    help="Overlay colours per class, #RRGGBB, comma-separated (default: built-in palette).",
+)
+@DEVICE
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1))
+def predict(
+    images,
+    checkpoint,
+    out,
+    tile,
+    overlap,
+    batch_size,
+    tta,
+    scale,
+    um_per_px,
+    colors,
+    device,
+    threads,
+):
+    """Segment whole micrographs of any size and measure their phases.
+
+    IMAGES are files, folders or quoted glob patterns ('raw/*.tif'). A bad image is reported
+    on one line and skipped; the exit code is 2 if any image failed.
+    """
+    import torch
+    from tqdm import tqdm
+
+    from .predict import SlidingWindow, WindowSpec, expand_inputs, predict_images, summary_rows
+    from .quantify import INTERCEPT_NOTE, LEVER_RULE_NOTE
+
+    torch.set_num_threads(threads)
+    paths = expand_inputs(list(images))
+    window = WindowSpec(tile=tile, overlap=overlap, batch_size=batch_size, tta=tta, scale=scale)
+    predictor = SlidingWindow(checkpoint, window, device)
+
+    def report_error(exc):
+        tqdm.write(f"steelseg: error: {exc}", file=sys.stderr)
+
+    results, failures = predict_images(paths, predictor, out, colors, um_per_px, report_error)
+    if results:
+        headers, rows = summary_rows(results, predictor.class_names)
+        click.echo(tabulate(rows, headers=headers, floatfmt=".3f"))
+        if results[0].measures["carbon_wt_pct"] is not None:
+            click.echo(f"note: {LEVER_RULE_NOTE}")
+        if um_per_px:
+            click.echo(f"note: {INTERCEPT_NOTE}")
+        click.echo(f"wrote {len(results)} mask(s), overlays and phase_fractions.csv to {out}")
+    if failures:
+        click.echo(f"{len(failures)} of {len(paths)} image(s) failed (see the errors above)")
+        sys.exit(2)
 
 
 @main.command()

@@ -116,9 +116,9 @@ def load_dataset(root: str | os.PathLike) -> Dataset:
     return Dataset(root=root, images=images, samples=samples, **labels)
 
 
-def write_sheet(path: Path, rows: list[dict[str, object]]) -> None:
-    """Write a tab-separated table with the columns of the first row."""
+def write_sheet(path: Path, rows: list[dict[str, object]], delimiter: str = "\t") -> None:
+    """Write a table (tab-separated unless told) with the columns of the first row."""
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter="\t")
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=delimiter)
         writer.writeheader()
         writer.writerows(rows)

@@ -121,12 +121,14 @@ def read_labels(path: str | os.PathLike, num_values: int, what: str = "mask") ->
     return array.astype(np.uint8)
 
 
-def write_png(path: str | os.PathLike, array: np.ndarray) -> None:
-    """Write uint8 gray/RGB as PNG, atomically."""
+def write_png(path: str | os.PathLike, array: np.ndarray, compress_level: int = 6) -> None:
+    """Write uint8 gray/RGB as PNG, atomically (zlib level 1 is fastest, 9 smallest)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(path) as tmp:
-        Image.fromarray(np.ascontiguousarray(array)).save(tmp, format="PNG")
+        Image.fromarray(np.ascontiguousarray(array)).save(
+            tmp, format="PNG", compress_level=compress_level
+        )
 
 
 def pyplot():

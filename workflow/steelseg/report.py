@@ -14,6 +14,7 @@ import numpy as np
 from tabulate import tabulate
 
 from . import io
+from .render import colourise
 from .tiles import TileStore, tile_name
 
 TABLE4_COLUMNS = (
@@ -73,9 +74,9 @@ def _write_table(rows, headers, stem: Path, bold: dict[tuple[int, int], bool], n
 
 def table3(results: Path, models: list[str], out: Path) -> list[list[object]]:
     """Training results as the paper's Table 3."""
+    summaries = {m: _read(results / "models" / m / "summary.json") for m in models}
     rows = []
-    for model in models:
-        s = _read(results / "models" / model / "summary.json")
+    for model, s in summaries.items():
         pct = lambda v: "—" if v is None else f"{100 * v:.2f} %"  # noqa: E731
         num = lambda v: "—" if v is None else f"{v:.4f}"  # noqa: E731
         rows.append(
@@ -100,7 +101,7 @@ def table3(results: Path, models: list[str], out: Path) -> list[list[object]]:
         "Training time",
         "Device",
     ]
-    total = sum(_read(results / "models" / m / "summary.json")["elapsed_s"] for m in models)
+    total = sum(s["elapsed_s"] for s in summaries.values())
     note = (
         f"Training accuracy/loss: last mini-batch; validation: last validation. "
         f"Total training time {_minutes(total)} (paper, RTX 3080: 47 min 57 s)."
@@ -134,14 +135,6 @@ def table4(metric_files: dict[str, Path], out_stem: Path, context: str) -> list[
     )
     _write_table(rows, ["Model"] + [title for _, title in TABLE4_COLUMNS], out_stem, bold, note)
     return rows
-
-
-def _hex(colour: str) -> np.ndarray:
-    return np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)], np.uint8)
-
-
-def colourise(labels: np.ndarray, colours: list[str]) -> np.ndarray:
-    return np.stack([_hex(c) for c in colours])[labels]
 
 
 def confusion_figure(metric_files: dict[str, Path], class_names: list[str], path: Path) -> None:

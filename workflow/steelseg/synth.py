@@ -30,13 +30,13 @@ from skimage.draw import line as draw_line
 from skimage.morphology import disk
 from tqdm import tqdm
 
-from . import io
+from . import io, quantify
 from .dataset import write_sheet
 from .errors import SteelsegError
+from .quantify import EUTECTOID_C, FERRITE_C
 
 FERRITE, PEARLITE = 0, 1
 CLASS_NAMES = ("ferrite", "pearlite")
-EUTECTOID_C, FERRITE_C = 0.77, 0.022
 
 
 def lever_rule_pearlite_fraction(carbon: float) -> float:
@@ -46,7 +46,10 @@ def lever_rule_pearlite_fraction(carbon: float) -> float:
             f"--carbon {carbon}: outside {FERRITE_C}..{EUTECTOID_C} wt% C, where a hypoeutectoid "
             "ferrite–pearlite steel exists; choose a carbon content in that range"
         )
-    return (carbon - FERRITE_C) / (EUTECTOID_C - FERRITE_C)
+    return quantify.lever_rule_pearlite_fraction(carbon)
+
+
+REFERENCE_GRAIN_PX = 60.0  # annealed grain size at the magnification the spacings refer to
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class Condition:
 
     name: str
     grain_scale: float  # multiplies the mean grain size
-    lamella_spacing_px: float  # mean interlamellar spacing as imaged
+    lamella_spacing_px: float  # mean interlamellar spacing as imaged at REFERENCE_GRAIN_PX
 
 
 ANNEALED = Condition("annealed", grain_scale=1.0, lamella_spacing_px=5.0)
@@ -80,7 +83,11 @@ def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], scale: float
 
 
 def _grains(rng, height, width, grain_px):
-    """Label map of a warped Voronoi tessellation with mean grain area grain_px**2."""
+    """Warped Voronoi tessellation with mean grain area grain_px**2.
+
+    Returns the grain label map and each pixel's distance to its grain's seed in grain sizes
+    (near 0 at a grain's centre, largest at its corners, the triple junctions).
+    """
     pad = 2 * grain_px
     area = (height + 2 * pad) * (width + 2 * pad)
     n_seeds = max(4, rng.poisson(area / grain_px**2))
@@ -89,25 +96,29 @@ def _grains(rng, height, width, grain_px):
     warp = 0.18 * grain_px
     yy += warp * _smooth_field(rng, (height, width), grain_px).astype(np.float32)
     xx += warp * _smooth_field(rng, (height, width), grain_px).astype(np.float32)
-    _, labels = cKDTree(seeds).query(np.stack([yy.ravel(), xx.ravel()], 1), workers=-1)
+    distance, labels = cKDTree(seeds).query(np.stack([yy.ravel(), xx.ravel()], 1), workers=-1)
     _, labels = np.unique(labels, return_inverse=True)  # dense 0..n-1 over visible grains
-    return labels.reshape(height, width).astype(np.int32)
+    shape = (height, width)
+    return labels.reshape(shape).astype(np.int32), (distance / grain_px).reshape(shape)
 
 
-def _choose_pearlite(rng, grains, fraction, grain_px):
-    """Boolean per grain: pearlite grains chosen along a smooth field to hit ``fraction``."""
+def _pearlite_mask(rng, grains, seed_distance, fraction, grain_px):
+    """Boolean pearlite mask with exactly the target area fraction.
+
+    In a hypoeutectoid steel proeutectoid ferrite grows first from the prior austenite grain
+    boundaries and the carbon-rich remainder becomes pearlite: pearlite sits in the corners and
+    along the edges of the grain tessellation, as islands between ferrite grains at low carbon
+    and as a connected matrix around ferrite islands near the eutectoid. So each pixel scores by
+    its distance from its grain's centre, plus a per-grain offset (some grains transform
+    wholly) and a smooth field (clusters and bands); the top ``fraction`` of scores is pearlite.
+    """
+    if fraction <= 0 or fraction >= 1:
+        return np.full(grains.shape, fraction >= 1)
     n = int(grains.max()) + 1
-    areas = np.bincount(grains.ravel(), minlength=n)
-    field = _smooth_field(rng, grains.shape, 4 * grain_px)
-    score = ndimage.mean(field, grains, index=np.arange(n)) + 0.6 * rng.standard_normal(n)
-    order = np.argsort(-score)
-    cumulative = np.cumsum(areas[order])
-    cut = int(np.argmin(np.abs(cumulative - fraction * grains.size))) + 1
-    if fraction <= 0:
-        cut = 0
-    chosen = np.zeros(n, bool)
-    chosen[order[:cut]] = True
-    return chosen
+    score = seed_distance + 0.2 * rng.standard_normal(n)[grains]
+    score += 0.15 * _smooth_field(rng, grains.shape, 3 * grain_px)
+    score += 0.1 * _smooth_field(rng, grains.shape, grain_px / 5)  # ragged interfaces
+    return score > np.quantile(score, 1 - fraction)
 
 
 def _boundaries(labels: np.ndarray) -> np.ndarray:
@@ -118,15 +129,44 @@ def _boundaries(labels: np.ndarray) -> np.ndarray:
     return edge
 
 
-def _colour_cast(rng) -> tuple[np.ndarray, np.ndarray]:
-    """Per-sample RGB tints of ferrite and pearlite: bluish-violet or brownish, as in real LOM."""
-    if rng.random() < 0.5:  # cool (blue-violet) illumination
-        ferrite = np.array([0.86, 0.87, 1.0]) + rng.normal(0, 0.02, 3)
-        pearlite = np.array([0.80, 0.72, 0.92]) + rng.normal(0, 0.03, 3)
-    else:  # warm (brownish) illumination
-        ferrite = np.array([1.0, 0.93, 0.90]) + rng.normal(0, 0.02, 3)
-        pearlite = np.array([0.92, 0.78, 0.70]) + rng.normal(0, 0.03, 3)
-    return np.clip(ferrite, 0.7, 1.0), np.clip(pearlite, 0.55, 1.0)
+@dataclass(frozen=True)
+class Look:
+    """How one sample was etched and imaged (set per sample: one polish, etch and microscope).
+
+    Reflectance follows a Beer–Lambert-like law, R_c = exp(-OD * k_c): ferrite is nearly
+    unetched (OD ~ 0), Nital darkens pearlite and grain boundaries. The etched surface absorbs
+    green most, so dark features turn purple-brown under any illumination, as real Nital LOM
+    micrographs show (k measured on the SAE 1020/1045 crops in shared/data: about 1 : 1.4 :
+    0.8-1.15 for R : G : B). Pearlite colonies span optical densities of about 0.2-0.9
+    (median ~0.5), as the luminance distributions of the same crops show: the median pearlite
+    pixel at 0.5 (SAE 1020, dark etch) to 0.65 (SAE 1045) of the ferrite's brightness.
+    """
+
+    light: np.ndarray  # RGB of unetched ferrite under this illumination, 0..1
+    absorbance: np.ndarray  # k_c, R : G : B
+    etch: float  # scales every optical density: light etch -> light-brown pearlite
+
+
+def sample_look(rng: np.random.Generator) -> Look:
+    """A random, realistic etch and illumination: cool (blue-violet) or warm (beige) light."""
+    if rng.random() < 0.5:  # cool: tungsten light through a daylight filter, violet-blue
+        light = np.array([0.79, 0.83, 1.0]) + rng.normal(0, 0.03, 3)
+    else:  # warm: plain tungsten, beige-pink
+        light = np.array([1.0, 0.94, 0.91]) + rng.normal(0, 0.03, 3)
+    light = np.clip(light, 0.6, 1.0) * rng.uniform(0.82, 0.95)
+    absorbance = np.array([1.0, rng.uniform(1.25, 1.55), rng.uniform(0.75, 1.2)])
+    return Look(light=light, absorbance=absorbance, etch=float(rng.uniform(0.7, 1.2)))
+
+
+def image_look(rng: np.random.Generator, sample: Look) -> Look:
+    """One image's look around its sample's: exposure and white balance drift from field to
+    field, and the etch is not equally deep all over a specimen."""
+    exposure = rng.uniform(0.9, 1.1) * rng.uniform(0.95, 1.05, 3)
+    return Look(
+        light=np.clip(sample.light * exposure, 0.4, 1.0),
+        absorbance=sample.absorbance * rng.uniform(0.95, 1.05, 3),
+        etch=sample.etch * float(rng.uniform(0.85, 1.15)),
+    )
 
 
 def micrograph(
@@ -136,44 +176,64 @@ def micrograph(
     pearlite_fraction: float,
     grain_px: float,
     condition: Condition,
-    tints: tuple[np.ndarray, np.ndarray],
+    look: Look,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One RGB uint8 micrograph, its exact mask (0 ferrite, 1 pearlite) and its grain labels."""
-    grain_px = grain_px * condition.grain_scale
-    grains = _grains(rng, height, width, grain_px)
-    n = int(grains.max()) + 1
-    is_pearlite = _choose_pearlite(rng, grains, pearlite_fraction, grain_px)
-    truth = is_pearlite[grains].astype(np.uint8)
+    """One RGB uint8 micrograph, its exact mask (0 ferrite, 1 pearlite) and its grain labels.
 
-    # Ferrite: light, each grain a slightly different grey (orientation contrast of the etch).
-    tone = 0.86 + rng.normal(0, 0.025, n)
-    # Pearlite colonies: lamellae at a random angle, spacing and phase per colony; colonies cut
-    # steeply look darker and coarser, so darkness and contrast vary per colony too.
-    angle = rng.uniform(0, np.pi, n)
-    spacing = condition.lamella_spacing_px * rng.uniform(0.75, 1.4, n)
-    phase = rng.uniform(0, 2 * np.pi, n)
-    dark = rng.uniform(0.30, 0.50, n)
-    contrast = rng.uniform(0.08, 0.22, n)
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    ``grain_px`` (the annealed grain size in pixels) sets the magnification. Below the
+    reference the image is rendered as a detail view reduced in size (an overview, or a
+    micrograph resampled for publication): grains, lamellae, grooves and blur all shrink, so
+    boundaries become thin crisp lines and pearlite colonies unresolved mottled patches.
+    """
+    look = image_look(rng, look)
+    magnification = grain_px / REFERENCE_GRAIN_PX
+    grain_px = grain_px * condition.grain_scale
+    grains, seed_distance = _grains(rng, height, width, grain_px)
+    n = int(grains.max()) + 1
+    truth = _pearlite_mask(rng, grains, seed_distance, pearlite_fraction, grain_px)
+    truth = truth.astype(np.uint8)
     g = grains
+
+    # Ferrite: nearly unetched, each grain a slightly different tone (orientation contrast).
+    density = rng.uniform(0.0, 0.08, n)[g].astype(np.float32)
+    # Pearlite colonies (one per grain they occupy): a base density, cementite lamellae at a
+    # random angle, spacing and phase per colony, and a blotchy mottle where the optics cannot
+    # resolve the lamellae (fine or steeply cut colonies), as at low magnification.
+    angle = rng.uniform(0, np.pi, n)
+    spacing = np.maximum(condition.lamella_spacing_px * magnification * rng.uniform(0.6, 1.5, n), 1)
+    phase = rng.uniform(0, 2 * np.pi, n)
+    base = rng.uniform(0.3, 0.75, n)
+    lamellae = rng.uniform(0.0, 0.35, n)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     wave = np.cos(
         2 * np.pi * (xx * np.cos(angle)[g] + yy * np.sin(angle)[g]) / spacing[g] + phase[g]
     )
-    intensity = np.where(truth == PEARLITE, dark[g] + contrast[g] * wave, tone[g])
+    mottle = _smooth_field(rng, (height, width), max(1.0, rng.uniform(2.0, 5.0) * magnification))
+    modulation = 1 + lamellae[g] * wave + rng.uniform(0.15, 0.45) * mottle
+    # Ferrite lamellae between the cementite lighten a colony, at most to unetched ferrite.
+    colony = base[g] * np.clip(modulation, 0.0, None)
+    density = np.where(truth == PEARLITE, colony, density)
 
-    # Nital attacks grain boundaries: thin dark lines around ferrite grains (still ferrite).
-    edges = _boundaries(grains) & ((truth == FERRITE) | np.roll(truth == FERRITE, -1, 1))
-    groove = ndimage.gaussian_filter(edges.astype(np.float32), 0.7)
-    intensity = intensity * (1 - np.clip(groove * 2.2, 0, 0.6))
+    # Nital attacks grain boundaries: dark grooves between ferrite grains (still ferrite) and
+    # a fainter line where ferrite meets pearlite. Width and depth vary from image to image.
+    ferrite = truth == FERRITE
+    edges = _boundaries(grains) & (ferrite | np.roll(ferrite, -1, 1) | np.roll(ferrite, -1, 0))
+    interface = ferrite != ndimage.binary_erosion(ferrite, border_value=1)
+    width_px = max(0.3, rng.uniform(0.5, 1.2) * min(1.0, magnification))
+    groove = ndimage.gaussian_filter(edges.astype(np.float32), width_px) * (2.5 * width_px)
+    groove += 0.5 * ndimage.gaussian_filter(interface.astype(np.float32), width_px)
+    density += np.clip(groove, 0, 1) * rng.uniform(0.9, 1.5)
 
-    # Optics: blur, vignetting + slow illumination drift, colour cast, then sensor noise.
-    intensity = ndimage.gaussian_filter(intensity.astype(np.float32), 1.0)
+    # Optics: reflectance, blur, vignetting and slow illumination drift, then sensor noise.
+    reflectance = np.exp(-(look.etch * density)[..., None] * look.absorbance)
+    reflectance = ndimage.gaussian_filter(
+        reflectance.astype(np.float32),
+        (max(0.3, rng.uniform(0.6, 1.4) * min(1.0, magnification)),) * 2 + (0,),
+    )
     r2 = ((yy - height / 2) / height) ** 2 + ((xx - width / 2) / width) ** 2
     light = 1.0 - 0.35 * r2 + 0.03 * _smooth_field(rng, (height, width), max(height, width) / 4)
-    phase_mix = ndimage.gaussian_filter(truth.astype(np.float32), 1.5)[..., None]
-    tint = (1 - phase_mix) * tints[0] + phase_mix * tints[1]
-    rgb = intensity[..., None] * light[..., None] * tint
-    rgb += rng.normal(0, 0.018, rgb.shape)
+    rgb = reflectance * (light[..., None] * look.light)
+    rgb += rng.normal(0, rng.uniform(0.01, 0.03), rgb.shape)
     image = np.clip(np.round(rgb * 255), 0, 255).astype(np.uint8)
     return image, truth, grains
 
@@ -181,16 +241,18 @@ def micrograph(
 def scribbles(rng: np.random.Generator, truth: np.ndarray, grains: np.ndarray) -> np.ndarray:
     """Sparse annotation as a person draws it: 0 unlabelled, k+1 for class k.
 
-    Strokes stay inside one grain, a few pixels from its edge; extra ferrite strokes follow
-    ferrite grain boundaries, because a Weka user must teach the classifier that those dark
-    lines are ferrite, not pearlite.
+    Strokes stay a few pixels inside one ferrite grain or one pearlite region (pearlite fills
+    the corners of several grains, so a stroke follows the region, not the grain); extra
+    ferrite strokes follow ferrite grain boundaries, because a Weka user must teach the
+    classifier that those dark lines are ferrite, not pearlite.
     """
     height, width = truth.shape
     annotation = np.zeros(truth.shape, np.uint8)
     strokes = max(12, int(height * width / 60_000))
     brush = disk(1)
     for k in (FERRITE, PEARLITE):
-        interior = ndimage.binary_erosion(truth == k, disk(4))
+        interior = ndimage.binary_erosion(truth == k, disk(2))
+        regions = grains if k == FERRITE else ndimage.label(interior)[0]
         candidates = np.flatnonzero(interior)
         if candidates.size == 0:
             continue
@@ -206,7 +268,7 @@ def scribbles(rng: np.random.Generator, truth: np.ndarray, grains: np.ndarray) -
             stroke = np.zeros(interior[box].shape, bool)
             stroke[rr - top, cc - left] = True
             stroke = ndimage.binary_dilation(stroke, brush)
-            stroke &= interior[box] & (grains[box] == grains[y0, x0])
+            stroke &= interior[box] & (regions[box] == regions[y0, x0])
             annotation[box][stroke] = k + 1
     # Ferrite grain boundaries: label short stretches of boundary between two ferrite grains.
     ferrite_edges = _boundaries(grains) & (truth == FERRITE)
@@ -220,16 +282,16 @@ def scribbles(rng: np.random.Generator, truth: np.ndarray, grains: np.ndarray) -
     return annotation
 
 
-def split_counts(total_or_list: list[int], n_samples: int) -> list[int]:
-    """Images per sample: one number for all samples, or one number per sample."""
-    if len(total_or_list) == 1:
-        return total_or_list * n_samples
-    if len(total_or_list) != n_samples:
+def per_sample(values: list, n_samples: int, option: str) -> list:
+    """One value for all samples, or one value per sample (``option`` names the setting)."""
+    if len(values) == 1:
+        return list(values) * n_samples
+    if len(values) != n_samples:
         raise SteelsegError(
-            f"--images-per-sample {','.join(map(str, total_or_list))}: give one number or "
-            f"{n_samples} (one per sample)"
+            f"{option} {','.join(map(str, values))}: give one number or {n_samples} (one per "
+            "sample)"
         )
-    return list(total_or_list)
+    return list(values)
 
 
 def generate(
@@ -240,7 +302,7 @@ def generate(
     width: int = 2080,
     height: int = 1542,
     carbon: float = 0.45,
-    grain_size_px: float = 60.0,
+    grain_size_px: float | list[float] = 60.0,
     seed: int = 0,
 ) -> list[dict[str, object]]:
     """Write a complete data set folder (images/, annotations/, truth/, samples.tsv) to ``out``.
@@ -249,7 +311,12 @@ def generate(
     n-th image is the same whatever the number of images after it.
     """
     fraction = lever_rule_pearlite_fraction(carbon)
-    counts = split_counts(images_per_sample or [12, 11, 11], samples)
+    counts = per_sample(images_per_sample or [12, 11, 11], samples, "--images-per-sample")
+    grain_sizes = per_sample(
+        grain_size_px if isinstance(grain_size_px, list) else [grain_size_px],
+        samples,
+        "--grain-size",
+    )
     if samples < 1 or min(counts) < 1:
         raise SteelsegError("--samples and --images-per-sample must be at least 1")
     if not 0 <= annotated_per_sample <= min(counts):
@@ -257,7 +324,7 @@ def generate(
             f"--annotated-per-sample {annotated_per_sample}: must be between 0 and the smallest "
             f"number of images in a sample ({min(counts)})"
         )
-    if min(width, height) < 32 or grain_size_px < 4:
+    if min(width, height) < 32 or min(grain_sizes) < 4:
         raise SteelsegError("--width/--height must be ≥ 32 px and --grain-size ≥ 4 px")
     root = np.random.SeedSequence(seed)
     sample_seeds = root.spawn(samples)
@@ -266,17 +333,17 @@ def generate(
         for folder in ("images", "annotations", "truth"):
             (tmp / folder).mkdir()
         progress = tqdm(total=sum(counts), desc="synth", unit="image")
-        for s, (condition, count, sseed) in enumerate(
-            zip(sample_conditions(samples), counts, sample_seeds, strict=True)
+        for s, (condition, count, grain_px, sseed) in enumerate(
+            zip(sample_conditions(samples), counts, grain_sizes, sample_seeds, strict=True)
         ):
             sample = f"S{s + 1}"
             sample_rng = np.random.default_rng(sseed)
-            tints = _colour_cast(sample_rng)
+            look = sample_look(sample_rng)
             for i, iseed in enumerate(sseed.spawn(count)):
                 rng = np.random.default_rng(iseed)
                 name = f"{sample}_{condition.name}_{i + 1:02d}"
                 image, truth, grains = micrograph(
-                    rng, height, width, fraction, grain_size_px, condition, tints
+                    rng, height, width, fraction, grain_px, condition, look
                 )
                 io.write_png(tmp / "images" / f"{name}.png", image)
                 io.write_png(tmp / "truth" / f"{name}.png", truth)
@@ -287,6 +354,7 @@ def generate(
                         "image": name,
                         "sample": sample,
                         "condition": condition.name,
+                        "grain_size_px": round(grain_px * condition.grain_scale, 1),
                         "carbon_wt_pct": carbon,
                         "pearlite_fraction_target": round(fraction, 4),
                         "pearlite_fraction": round(float(truth.mean()), 4),

@@ -118,8 +118,8 @@ def class_weights(masks: np.ndarray, tiles: np.ndarray, num_classes: int) -> np.
 def to_network_input(images: np.ndarray | torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD):
     """uint8 (N, H, W, 3) -> float (N, 3, H, W) scaled to [0, 1] and normalised: the one
     transform that training and inference share."""
-    if isinstance(images, np.ndarray):
-        images = torch.from_numpy(np.ascontiguousarray(images))
+    if isinstance(images, np.ndarray):  # torch wants writable memory (decoded PNGs are not)
+        images = torch.from_numpy(np.require(images, requirements=("C", "W")))
     x = images.permute(0, 3, 1, 2).float().div_(255)
     return (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
 

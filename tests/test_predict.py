@@ -1,0 +1,282 @@
+"""Whole-micrograph prediction: windows, blending, every input kind, errors, phase measures."""
+
+import csv
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+from PIL import Image
+from steelseg import io, predict, split, synth, tiles, train
+from steelseg.dataset import load_dataset
+from steelseg.errors import SteelsegError
+from steelseg.models import build_model, fold_batchnorm
+
+from .conftest import CLASSES
+
+MODEL = "deeplabv3plus_mobilenetv2"
+
+
+@pytest.fixture(scope="session")
+def trained(synthetic, tmp_path_factory):
+    """MobileNetV2 DeepLabV3+ trained briefly on the synthetic set's exact truth, 128 px tiles."""
+    out = tmp_path_factory.mktemp("trained")
+    index = tiles.write_store(
+        load_dataset(synthetic), synthetic / "truth", out / "tiles", 2, tiles.TileSpec(128, 64)
+    )
+    labels = split.assign(index, "grouped", {"train": 0.8, "val": 0.2, "test": 0.0}, seed=0)
+    split.write_split(index, labels, out / "split.tsv")
+    config = train.TrainConfig(
+        epochs=10, batch_size=8, max_iterations=100, validation_frequency=50, seed=0, device="cpu"
+    )
+    train.train(MODEL, out / "tiles", out / "split.tsv", CLASSES, out / "model", config, 2)
+    return out / "model" / "checkpoint.pt"
+
+
+def fresh_micrograph(seed, height, width, fraction=0.57):
+    """A micrograph the model never saw, drawn like the `synthetic` fixture's (40 px grains)."""
+    rng = np.random.default_rng(seed)
+    look = synth.sample_look(rng)
+    image, truth, _ = synth.micrograph(rng, height, width, fraction, 40, synth.ANNEALED, look)
+    return image, truth
+
+
+def window(checkpoint, **kwargs):
+    return predict.SlidingWindow(checkpoint, predict.WindowSpec(**kwargs), "cpu")
+
+
+def test_taper_sums_to_one_across_an_overlap_and_is_never_zero():
+    weights = predict.taper(64, 16)[32]  # a middle row of the 2-D taper: the 1-D ramp
+    assert weights.min() > 0 and weights[16:48].eq(1).all()
+    # Next window starts 48 px on: its rising edge meets this one's falling edge.
+    np.testing.assert_allclose((weights[48:] + weights[:16]).numpy(), 1.0, rtol=1e-6)
+    assert predict.taper(8, 0).eq(1).all()
+
+
+def test_window_layout_mirrors_the_leftover_span_into_margins():
+    # Exactly one window: no margin. 1542 px: 8 windows of 224 at stride 192 span 1568 px,
+    # 26 px more than the image, 13 on each side. 2080 px: 11 windows, 64 px spare, 32 a side.
+    assert predict.window_layout(224, 224, 32) == (0, [0])
+    assert predict.window_layout(1542, 224, 32) == (13, [192 * i for i in range(8)])
+    assert predict.window_layout(2080, 224, 32) == (32, [192 * i for i in range(11)])
+    assert predict.window_layout(90, 128, 32) == (19, [0])  # smaller than a window
+    assert predict.window_layout(500, 100, 0) == (0, [0, 100, 200, 300, 400])
+
+
+def test_one_tile_image_equals_the_direct_forward_pass(trained):
+    image, _ = fresh_micrograph(1, 128, 128)
+    checkpoint = torch.load(trained, weights_only=True)
+    model = build_model(MODEL, 2)
+    model.load_state_dict(checkpoint["state_dict"])
+    with torch.no_grad():
+        direct = model.eval()(predict.normalise(image[None], checkpoint))[0]
+    stitched = window(trained, overlap=32).logits(image)
+    np.testing.assert_allclose(stitched.numpy(), direct.numpy(), atol=2e-4, rtol=1e-4)
+    labels = window(trained).labels(image)
+    assert (labels == direct.argmax(0).numpy()).mean() > 0.9999
+
+
+def test_folded_batchnorm_gives_the_same_outputs():
+    torch.manual_seed(0)
+    model = build_model(MODEL, 2)
+    with torch.no_grad():  # statistics far from the initial ones, as after training
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-1, 1)
+                m.running_var.uniform_(0.5, 2)
+    model.eval()
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        before = model(x)
+        folded = fold_batchnorm(model)
+        after = model(x)
+    remaining = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert folded >= 50 and len(remaining) <= 1  # ASPP's pooled branch keeps its BN
+    torch.testing.assert_close(after, before, atol=1e-4, rtol=1e-4)
+
+
+def test_constant_class_images_predict_that_class_everywhere(trained):
+    # Flat fields at the optical density of unetched ferrite and of etched pearlite, under one
+    # illumination, with sensor noise; 300 x 260 px is no multiple of the window, so there are
+    # window edges, overlaps and mirrored margins: none of them may add a class.
+    rng = np.random.default_rng(2)
+    predictor = window(trained, overlap=32)
+    for _ in range(3):
+        look = synth.sample_look(rng)
+        for density, phase in ((0.03, 0), (0.9, 1)):
+            rgb = look.light * np.exp(-look.etch * density * look.absorbance)
+            rgb = rgb + rng.normal(0, 0.015, (300, 260, 3))
+            image = np.clip(np.round(rgb * 255), 0, 255).astype(np.uint8)
+            assert (predictor.labels(image) == phase).all()
+
+
+def near_window_edges(shape, tile, overlap, band=16):
+    """Pixels within ``band`` px of an edge between windows (not the image's own border)."""
+    near = np.zeros(shape, bool)
+    for axis, length in enumerate(shape):
+        margin, starts = predict.window_layout(length, tile, overlap)
+        for start in starts:
+            for edge in (start - margin, start + tile - margin):
+                if 0 < edge < length:
+                    index = [slice(None), slice(None)]
+                    index[axis] = slice(max(0, edge - band), edge + band)
+                    near[tuple(index)] = True
+    return near
+
+
+def seam_ratio(checkpoint, images, overlap, tile=128):
+    """Error rate within 16 px of window edges over the error rate elsewhere, pooled."""
+    errors = np.zeros(2)
+    pixels = np.zeros(2)
+    predictor = window(checkpoint, tile=tile, overlap=overlap)
+    for image, truth in images:
+        wrong = predictor.labels(image) != truth
+        near = near_window_edges(truth.shape, tile, overlap)
+        errors += [wrong[near].sum(), wrong[~near].sum()]
+        pixels += [near.sum(), (~near).sum()]
+    rate = errors / pixels
+    return rate[0] / rate[1], rate
+
+
+def test_no_seams_at_window_borders(trained):
+    images = [fresh_micrograph(10 + i, 768, 1024) for i in range(2)]
+    ratio, rates = seam_ratio(trained, images, overlap=32)
+    assert rates[1] < 0.08, rates  # the model is real: a few per cent wrong
+    assert ratio < 1.15, rates  # no worse near the window edges than elsewhere
+    # The measure sees seams where they exist: the same windows stitched without overlap.
+    hard_ratio, hard_rates = seam_ratio(trained, images, overlap=0)
+    assert hard_ratio > ratio, (hard_rates, rates)
+
+
+def test_test_time_augmentation_is_rotation_equivariant(trained):
+    image, _ = fresh_micrograph(4, 128, 128)
+    predictor = window(trained, tta=True)
+    labels = predictor.labels(image)
+    assert (predictor.labels(np.rot90(image)) == np.rot90(labels)).all()
+    assert (predictor.labels(image[:, ::-1]) == labels[:, ::-1]).all()
+    # The 8 views really are averaged: a plain forward pass is not equivariant like this.
+    plain = window(trained).logits(image)
+    assert not torch.allclose(predictor.logits(image), plain, atol=1e-3)
+
+
+def test_any_size_and_any_input_format(trained, tmp_path):
+    image, truth = fresh_micrograph(5, 301, 187)
+    small, _ = fresh_micrograph(6, 90, 70)  # smaller than one window: reflect-padded
+    io.write_png(tmp_path / "rgb.png", image)
+    io.write_png(tmp_path / "small.png", small)
+    rgba = np.concatenate([image, np.full(image.shape[:2] + (1,), 128, np.uint8)], -1)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "rgba.png")
+    tifffile.imwrite(tmp_path / "sixteen.tif", image.astype(np.uint16) * 257)  # 16-bit RGB
+    gray = np.round(image.mean(-1)).astype(np.uint16) * 257
+    Image.fromarray(gray).save(tmp_path / "gray16.png")
+    paths = predict.expand_inputs([tmp_path])
+    results, failures = predict.predict_images(
+        paths, window(trained), tmp_path / "out", colours=["#FFFFFF", "#000000"]
+    )
+    assert not failures and len(results) == 5
+    masks = {
+        r.image: io.read_labels(tmp_path / "out" / "masks" / f"{r.image}.png", 2) for r in results
+    }
+    assert masks["rgb"].shape == (301, 187) and masks["small"].shape == (90, 70)
+    assert (masks["rgba"] == masks["rgb"]).all() and (masks["sixteen"] == masks["rgb"]).all()
+    assert (masks["rgb"] == truth).mean() > 0.85
+    assert masks["gray16"].shape == (301, 187)
+    overlay = io.read_image(tmp_path / "out" / "overlays" / "rgb.png")
+    assert overlay.shape == (301, 187, 3) and not (overlay == image).all()
+    assert (tmp_path / "out" / "overview.png").stat().st_size > 10_000
+
+
+def test_scale_returns_masks_at_the_image_size(trained):
+    image, truth = fresh_micrograph(7, 512, 512)
+    half = np.asarray(Image.fromarray(image).resize((256, 256), Image.BILINEAR))
+    labels = window(trained, scale=2.0).labels(half)
+    assert labels.shape == (256, 256)
+    # Back at the magnification the model learnt: close to the truth, unlike without --scale.
+    small_truth = truth[::2, ::2]
+    assert (labels == small_truth).mean() > 0.85
+
+
+def test_bad_window_settings(trained):
+    with pytest.raises(SteelsegError, match="--tile 100: .*multiple of 16"):
+        window(trained, tile=100)
+    with pytest.raises(SteelsegError, match="--overlap 128"):
+        window(trained, tile=128, overlap=128)
+
+
+def test_inputs_from_files_folders_and_patterns(tmp_path):
+    for name in ("a.png", "b.tif", "notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.jpg").write_bytes(b"x")
+    assert [p.name for p in predict.expand_inputs([tmp_path])] == ["a.png", "b.tif"]
+    assert [p.name for p in predict.expand_inputs([str(tmp_path / "*.tif")])] == ["b.tif"]
+    with pytest.raises(SteelsegError, match="same name"):
+        predict.expand_inputs([tmp_path / "a.png", tmp_path / "sub" / "a.jpg"])
+    with pytest.raises(SteelsegError, match="no such file"):
+        predict.expand_inputs([tmp_path / "missing.png"])
+    with pytest.raises(SteelsegError, match="matches no"):
+        predict.expand_inputs([str(tmp_path / "*.bmp")])
+
+
+def test_corrupt_image_is_one_line_the_others_are_done_exit_2(trained, tmp_path):
+    for seed, name in ((8, "good1.png"), (9, "good2.png")):
+        io.write_png(tmp_path / "in" / name, fresh_micrograph(seed, 200, 240)[0])
+    (tmp_path / "in" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "steelseg",
+            "predict",
+            str(tmp_path / "in"),
+            "--checkpoint",
+            str(trained),
+            "--out",
+            str(tmp_path / "out"),
+            "--um-per-px",
+            "0.5",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and errors[0].startswith("steelseg: error: ")
+    assert "broken.png" in errors[0] and "re-export" in errors[0]
+    assert sorted(p.name for p in (tmp_path / "out" / "masks").iterdir()) == [
+        "good1.png",
+        "good2.png",
+    ]
+    with open(tmp_path / "out" / "phase_fractions.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["image"] for r in rows] == ["good1", "good2"]
+    for row in rows:
+        pearlite = float(row["fraction_pearlite"])
+        assert float(row["fraction_ferrite"]) + pearlite == pytest.approx(1.0, abs=1e-5)
+        assert float(row["carbon_wt_pct"]) == pytest.approx(0.022 + 0.748 * pearlite, abs=1e-5)
+        assert float(row["intercept_um_pearlite"]) > 0 and row["astm_g_ferrite"]
+    assert "lever rule" in result.stdout and "good1" in result.stdout
+    assert "1 of 3 image(s) failed" in result.stdout
+
+
+def test_missing_checkpoint_is_an_error_before_any_output(tmp_path):
+    io.write_png(tmp_path / "a.png", np.zeros((32, 32, 3), np.uint8))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "steelseg",
+            "predict",
+            str(tmp_path / "a.png"),
+            "--checkpoint",
+            str(tmp_path / "none.pt"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and "none.pt: checkpoint not found" in result.stderr
+    assert not (tmp_path / "out").exists()

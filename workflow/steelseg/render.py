@@ -1,0 +1,77 @@
+"""Pictures of label masks: class colours, overlays on the micrograph, labelled montages."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import SteelsegError
+
+# Default class colours where the user gives none: ferrite light, pearlite dark, then tab10.
+DEFAULT_COLOURS = ("#E8DCC0", "#5A3A28", "#2CA02C", "#D62728", "#9467BD", "#17BECF", "#BCBD22")
+
+
+def hex_colour(colour: str) -> np.ndarray:
+    """'#RRGGBB' -> uint8 RGB."""
+    text = colour.strip()
+    if len(text) != 7 or text[0] != "#":
+        raise SteelsegError(f"colour '{colour}': write colours as #RRGGBB, e.g. #5A3A28")
+    try:
+        return np.array([int(text[i : i + 2], 16) for i in (1, 3, 5)], np.uint8)
+    except ValueError as exc:
+        raise SteelsegError(f"colour '{colour}': not hexadecimal; write it as #RRGGBB") from exc
+
+
+def palette(num_classes: int, colours: list[str] | None = None) -> list[str]:
+    """The given colours (one per class), or the defaults."""
+    if colours:
+        if len(colours) != num_classes:
+            raise SteelsegError(
+                f"--colors: {len(colours)} colour(s) for {num_classes} classes; give one per class"
+            )
+        return list(colours)
+    if num_classes > len(DEFAULT_COLOURS):
+        raise SteelsegError(f"{num_classes} classes: give their colours with --colors")
+    return list(DEFAULT_COLOURS[:num_classes])
+
+
+def colourise(labels: np.ndarray, colours: list[str]) -> np.ndarray:
+    """Class indices (H, W) -> RGB uint8 (H, W, 3)."""
+    return np.stack([hex_colour(c) for c in colours])[labels]
+
+
+def overlay(image: np.ndarray, labels: np.ndarray, colours: list[str], alpha: float = 0.45):
+    """The micrograph with each class tinted in its colour (alpha-blended), RGB uint8."""
+    tint = colourise(labels, colours).astype(np.float32)
+    blended = image.astype(np.float32) * (1 - alpha) + tint * alpha
+    return np.round(blended).astype(np.uint8)
+
+
+def montage(
+    panels: list[tuple[str, np.ndarray, np.ndarray]],
+    class_names: list[str],
+    colours: list[str],
+    path,
+    title: str | None = None,
+) -> None:
+    """One column per image: the micrograph above its overlay, captioned; a class legend."""
+    from matplotlib.patches import Patch
+
+    from . import io
+
+    plt = io.pyplot()
+    n = len(panels)
+    fig, axes = plt.subplots(2, n, figsize=(2.6 * n, 5.6), squeeze=False)
+    for c, (caption, image, tinted) in enumerate(panels):
+        for r, picture in enumerate((image, tinted)):
+            axes[r][c].imshow(picture)
+            axes[r][c].set_xticks([])
+            axes[r][c].set_yticks([])
+        axes[0][c].set_title(caption, fontsize=8)
+    axes[0][0].set_ylabel("micrograph")
+    axes[1][0].set_ylabel("segmentation")
+    handles = [Patch(color=c, label=n) for c, n in zip(colours, class_names, strict=True)]
+    fig.legend(handles=handles, loc="lower center", ncol=len(class_names), frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    io.save_figure(fig, path, dpi=130)
