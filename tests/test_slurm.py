@@ -49,7 +49,7 @@ def slurm(tmp_path_factory):
 
 
 def scontrol_job(job_id: str, env) -> dict[str, str]:
-    """Fields of `scontrol show job` (finished jobs stay visible for MinJobAge = 300 s)."""
+    """Fields of `scontrol show job` (finished jobs stay visible for MinJobAge = 3600 s)."""
     shown = subprocess.run(
         ["scontrol", "show", "job", job_id], capture_output=True, text=True, env=env
     )
@@ -92,7 +92,7 @@ def test_smoke_workflow_runs_every_job_under_slurm(slurm, tmp_path):
     for model in models:
         assert (out / "metrics" / f"{model}.json").is_file()
         # The plugin names each job's log by its SLURM job id; SLURM knows that job.
-        (log,) = (logs / "rule_train" / f"model_{model}").glob("*.log")
+        (log,) = (logs / "rule_train" / model).glob("*.log")
         job = scontrol_job(log.stem, slurm)
         assert job["JobState"] == "COMPLETED" and job["Partition"] == "gpu", job
         assert job["TresPerJob"] == "gres:gpu:1", job  # sbatch --gpus=1

@@ -198,9 +198,12 @@ def test_batchnorm_statistics_are_recomputed_over_the_training_tiles(tile_store,
     assert checkpoint["batchnorm_statistics"] == "population"
     # The first conv's output averaged over every training tile, batch by batch (MATLAB's
     # population statistics), is exactly the first BatchNorm's running mean.
-    from steelseg.predict import load_checkpoint, normalise
+    from steelseg.models import build_model
+    from steelseg.predict import normalise
 
-    model, _ = load_checkpoint(tmp_path / "checkpoint.pt", torch.device("cpu"))
+    # The model as saved (predict.load_checkpoint folds BatchNorm away).
+    model = build_model(checkpoint["model_name"], checkpoint["num_classes"]).eval()
+    model.load_state_dict(checkpoint["state_dict"])
     conv, norm = model.encoder.features[0][0], model.encoder.features[0][1]
     store, train_tiles = TileStore.open(tiles), train.read_split(split)["train"]
     means = []

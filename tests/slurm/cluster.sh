@@ -4,8 +4,9 @@
 #                                      wait until the node is idle; print SLURM_CONF=...
 #   tests/slurm/cluster.sh stop DIR    stop the daemons by the PIDs recorded in DIR
 # Needs root and Debian's slurmctld slurmd slurm-client munge (.ci/run installs them).
-# The node offers 2 CPUs, the free memory minus 1 GiB and one emulated GPU (a gres backed by
-# /dev/null) in two partitions, cpu and gpu, the names profiles/slurm uses.
+# The node offers 2 CPUs, the physical memory minus 1 GiB and one emulated GPU (a gres backed by
+# /dev/null) in two partitions, cpu and gpu, the names profiles/slurm uses. Clients outside jobs
+# use SLURM_CONF=DIR/slurm.conf; inside jobs the configuration slurmd caches (configless).
 set -euo pipefail
 action=${1:?usage: cluster.sh start|stop DIR}
 dir=$(realpath -m "${2:?usage: cluster.sh start|stop DIR}")
@@ -20,6 +21,9 @@ stop() {
       rm -f "$dir/$name.pid"
     fi
   done
+  if [[ -f "$dir/munge_dir" ]]; then
+    rm -rf "$(cat "$dir/munge_dir")" "$dir/munge_dir"
+  fi
 }
 
 if [[ $action == stop ]]; then
@@ -35,17 +39,21 @@ for tool in munged slurmctld slurmd sinfo sbatch; do
   }
 done
 
-mkdir -p "$dir/state" "$dir/spool" "$dir/munge"
-chown munge:munge "$dir/munge"
+mkdir -p "$dir/state" "$dir/spool"
+# munged runs as user munge, which cannot enter a private folder such as pytest's: its pid, log
+# and seed live in a folder of its own (removed by stop).
+munge=$(mktemp -d /tmp/steelseg-munge.XXXXXX)
+echo "$munge" >"$dir/munge_dir"
+chown munge:munge "$munge"
 cpus=$(nproc)
 cpus=$((cpus < 2 ? cpus : 2))
-memory=$(awk '/MemAvailable/ {print int($2 / 1024) - 1024}' /proc/meminfo)
+# slurmd checks RealMemory against the physical memory (not the free memory of the moment).
+memory=$(awk '/MemTotal/ {print int($2 / 1024) - 1024}' /proc/meminfo)
 cat >"$dir/slurm.conf" <<EOF
 ClusterName=steelseg-test
 SlurmctldHost=localhost
 SlurmUser=root
 AuthType=auth/munge
-AuthInfo=socket=$dir/munge/munge.socket
 SlurmctldPort=16817
 SlurmdPort=16818
 StateSaveLocation=$dir/state
@@ -64,8 +72,10 @@ JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 MpiDefault=none
 ReturnToService=2
-MinJobAge=300
+MinJobAge=3600
+# (finished jobs stay in squeue/scontrol an hour: the status checks and the test read them)
 SchedulerType=sched/backfill
+SlurmctldParameters=enable_configless
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory Gres=gpu:1 State=UNKNOWN
 PartitionName=cpu Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 PartitionName=gpu Nodes=localhost MaxTime=INFINITE State=UP
@@ -77,12 +87,20 @@ EOF
 
 export SLURM_CONF=$dir/slurm.conf
 trap 'stop' ERR
-runuser -u munge -- munged --socket="$dir/munge/munge.socket" \
-  --pid-file="$dir/munge/munged.pid" --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/seed"
-for _ in $(seq 50); do [[ -s $dir/munge/munged.pid ]] && break; sleep 0.1; done
-cp "$dir/munge/munged.pid" "$dir/munged.pid"
+# The socket goes where munge clients look by default: slurmd in configless mode must
+# authenticate before it has the configuration that could name another one.
+mkdir -p /run/munge
+chown munge:munge /run/munge
+chmod 755 /run/munge
+runuser -u munge -- munged --socket=/run/munge/munge.socket.2 \
+  --pid-file="$munge/munged.pid" --log-file="$munge/munged.log" --seed-file="$munge/seed"
+for _ in $(seq 50); do [[ -s $munge/munged.pid ]] && break; sleep 0.1; done
+cp "$munge/munged.pid" "$dir/munged.pid"
 slurmctld -f "$dir/slurm.conf"
-slurmd -f "$dir/slurm.conf" -N localhost
+# Configless, as many sites run: slurmd fetches the configuration from slurmctld and caches it in
+# /run/slurm/conf, where commands inside a job find it. (The jobstep plugin strips SLURM_CONF
+# from the environment of its nested srun.)
+slurmd --conf-server "127.0.0.1:16817" -N localhost
 for _ in $(seq 120); do
   if sinfo -h -N -o '%t' 2>/dev/null | grep -qx 'idle'; then
     echo "SLURM_CONF=$SLURM_CONF"
