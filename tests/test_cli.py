@@ -57,6 +57,12 @@ def test_unknown_option_is_a_usage_error(tmp_path):
     assert result.returncode == 2 and "Invalid value for '--mode'" in result.stderr
 
 
+def test_split_file_modes_need_the_file(tmp_path):
+    result = steelseg("split", "--tiles", tmp_path, "--out", tmp_path / "s.tsv", "--mode", "folds")
+    assert result.returncode == 2 and "--mode folds: give the JSON split file" in result.stderr
+    assert not (tmp_path / "s.tsv").exists()
+
+
 def test_full_chain_on_the_command_line(tmp_path):
     run = [
         (

@@ -69,3 +69,108 @@ def test_write_split(tmp_path):
         rows = list(csv.DictReader(handle, delimiter="\t"))
     assert len(rows) == 40 and set(rows[0]) == {"tile", "image", "sample", "rotation", "set"}
     assert sum(v["tiles"] for v in summary.values()) == 40
+
+
+def _write_json(path, content):
+    import json
+
+    path.write_text(json.dumps(content))
+    return path
+
+
+def test_fixed_split_follows_the_file(tmp_path):
+    index = _index(images=6, per_image=4)
+    sets = {"train": ["im0", "im1", "im2", "im3"], "val": ["im4"], "test": ["im5"]}
+    path = _write_json(tmp_path / "split.json", sets)
+    labels = split.assign(
+        index, "fixed", FRACTIONS, 0, assignment=split.read_assignment(path, "fixed")
+    )
+    for name, images in sets.items():
+        assert {r["image"] for r, s in zip(index, labels, strict=True) if s == name} == set(images)
+    assert (
+        split.leaked_images([{**r, "set": s} for r, s in zip(index, labels, strict=True)]) == set()
+    )
+
+
+def test_each_fold_tests_once_and_validates_once(tmp_path):
+    index = _index(images=8, per_image=4)
+    folds = {str(k): [f"im{2 * k}", f"im{2 * k + 1}"] for k in range(4)}
+    path = _write_json(tmp_path / "folds.json", folds)
+    tested, validated = [], []
+    for fold in range(4):
+        labels = split.assign(
+            index, "folds", FRACTIONS, 0, assignment=split.read_assignment(path, "folds", fold)
+        )
+        by_set = {
+            s: {r["image"] for r, x in zip(index, labels, strict=True) if x == s}
+            for s in split.SETS
+        }
+        assert by_set["test"] == set(folds[str(fold)])
+        assert by_set["val"] == set(folds[str((fold + 1) % 4)])
+        assert len(by_set["train"]) == 4 and not by_set["train"] & (by_set["test"] | by_set["val"])
+        tested += sorted(by_set["test"])
+        validated += sorted(by_set["val"])
+    assert sorted(tested) == sorted(validated) == sorted(f"im{i}" for i in range(8))
+
+
+def test_published_uhcs24_split_files_cover_its_24_images():
+    from .conftest import SHARED_DATA
+
+    root = SHARED_DATA / "uhcs24"
+    if not (root / "split_matseg.json").is_file():
+        pytest.skip(f"{root}: UHCS-24 not found (see ../shared/data/README.md)")
+    with open(root / "samples.tsv") as handle:
+        images = {row["image"] for row in csv.DictReader(handle, delimiter="\t")}
+    index = [
+        {"tile": i, "image": name, "sample": "S", "rotation": 0} for i, name in enumerate(images)
+    ]
+    fixed = split.read_assignment(root / "split_matseg.json", "fixed")
+    labels = split.assign(index, "fixed", FRACTIONS, 0, assignment=fixed)
+    assert {s: labels.count(s) for s in split.SETS} == {"train": 16, "val": 4, "test": 4}
+    for fold in range(6):
+        folds = split.read_assignment(root / "folds_decost2019.json", "folds", fold)
+        labels = split.assign(index, "folds", FRACTIONS, 0, assignment=folds)
+        assert {s: labels.count(s) for s in split.SETS} == {"train": 16, "val": 4, "test": 4}
+
+
+@pytest.mark.parametrize(
+    ("content", "mode", "fold", "message"),
+    [
+        ({"train": ["im0"], "test": ["im1"]}, "fixed", None, "names exactly the sets"),
+        ({"0": ["im0"], "1": ["im1"], "x": ["im2"]}, "folds", 0, "keys 0, 1, ..., k-1"),
+        ({"0": ["im0"], "1": ["im1"], "2": ["im2"]}, "folds", 3, "has folds 0 to 2"),
+        ({"0": ["im0"], "1": ["im0"], "2": ["im2"]}, "folds", 0, "im0 is in more than one"),
+        ({"train": "im0", "val": [], "test": []}, "fixed", None, "lists of image names"),
+    ],
+    ids=["sets", "fold-keys", "fold-range", "twice", "not-lists"],
+)
+def test_bad_split_files_name_the_file(tmp_path, content, mode, fold, message):
+    path = _write_json(tmp_path / "bad.json", content)
+    with pytest.raises(SteelsegError, match=message) as error:
+        split.read_assignment(path, mode, fold)
+    assert str(path) in str(error.value)
+
+
+def test_split_file_and_data_set_must_agree(tmp_path):
+    index = _index(images=3, per_image=2)
+    missing = {"train": ["im0"], "val": ["im1"], "test": []}
+    with pytest.raises(SteelsegError, match=r"split.json assigns no set to 1 image\(s\).*im2"):
+        split.assign(
+            index,
+            "fixed",
+            FRACTIONS,
+            0,
+            assignment={image: name for name, images in missing.items() for image in images},
+            source=str(tmp_path / "split.json"),
+        )
+    extra = {"im0": "train", "im1": "val", "im2": "test", "im9": "test"}
+    with pytest.raises(
+        SteelsegError, match=r"names 1 image\(s\) the data set does not have \(im9\)"
+    ):
+        split.assign(index, "fixed", FRACTIONS, 0, assignment=extra)
+    with pytest.raises(SteelsegError, match="give the split file"):
+        split.assign(index, "folds", FRACTIONS, 0)
+    path = tmp_path / "broken.json"
+    path.write_text("{not json")
+    with pytest.raises(SteelsegError, match="broken.json: cannot read the split file"):
+        split.read_assignment(path, "fixed")

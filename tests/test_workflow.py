@@ -13,7 +13,7 @@ import tifffile
 from steelseg import io, synth
 from steelseg.models import MODELS
 
-from .conftest import REPO
+from .conftest import REPO, SHARED_DATA
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
 
@@ -173,8 +173,9 @@ def check_report_opens_in_chromium(report: Path) -> None:
             "dataset: {name: x, source: folder, path: /no/such/folder, classes: CLASSES}",
             "is not a folder",
         ),
+        ("split: {mode: folds, file: no_such_folds.json}", "split.file 'no_such_folds.json'"),
     ],
-    ids=["typo", "no-images", "missing-folder"],
+    ids=["typo", "no-images", "missing-folder", "missing-split-file"],
 )
 def test_config_errors_stop_at_start_up_naming_the_key(tmp_path, override, message):
     images = tmp_path / "images"
@@ -213,3 +214,32 @@ def test_predict_model_must_be_one_the_workflow_trains(tmp_path):
     )
     assert result.returncode != 0
     assert "predict.model 'segnet' is not among the models trained (unet)" in result.stdout
+
+
+def test_uhcs24_preset_tiles_and_splits_by_the_published_folds(tmp_path):
+    uhcs24 = SHARED_DATA / "uhcs24"
+    if not (uhcs24 / "folds_decost2019.json").is_file():
+        pytest.skip(f"{uhcs24}: UHCS-24 not found (see ../shared/data/README.md)")
+    fold = tmp_path / "fold3.yaml"
+    fold.write_text("split: {fold: 3}\n")
+    preset = str(REPO / "workflow/presets/uhcs24.yaml")
+    result = snakemake(
+        tmp_path,
+        "results/uhcs24/split.tsv",
+        "--configfile",
+        preset,
+        str(fold),
+        "--config",
+        f"dataset={{'path': '{uhcs24}'}}",
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    folds = json.loads((uhcs24 / "folds_decost2019.json").read_text())
+    with open(tmp_path / "results" / "uhcs24" / "split.tsv") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    sets = {
+        name: {r["image"] for r in rows if r["set"] == name} for name in ("train", "val", "test")
+    }
+    assert sets["test"] == set(folds["3"]) and sets["val"] == set(folds["4"])
+    assert sets["train"] == {i for k in ("0", "1", "2", "5") for i in folds[k]}
+    # 645 x 484 px with cover: 3 x 3 crops of 224 px (last row and column overlap) x 4 rotations.
+    assert len(rows) == 24 * 9 * 4

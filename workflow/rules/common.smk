@@ -39,6 +39,17 @@ CLASS_NAMES = ",".join(c["name"] for c in config["dataset"]["classes"])
 RESULTS = f"results/{DATASET}"
 
 
+def split_file():
+    """The fixed/folds split file (relative paths are read in the data set folder), or []."""
+    s = config["split"]
+    if s["mode"] not in ("fixed", "folds"):
+        return []
+    path = os.path.expandvars(s["file"] or "")
+    if config["dataset"]["source"] == "folder" and not os.path.isabs(path):
+        path = os.path.join(os.path.expandvars(config["dataset"]["path"]), path)
+    return path
+
+
 def _check_config():
     """Cross-key checks a JSON schema cannot express, each naming the key to fix."""
     dataset = config["dataset"]
@@ -59,6 +70,12 @@ def _check_config():
     fractions = config["split"]["fractions"]
     if abs(sum(fractions.values()) - 1) > 1e-6:
         raise ValueError(f"config: split.fractions {fractions} do not sum to 1")
+    split = config["split"]
+    if split["mode"] in ("fixed", "folds") and not os.path.isfile(split_file()):
+        raise ValueError(
+            f"config: split.file '{split['file'] or ''}' ({split_file() or 'not set'}) is not a "
+            f"file; split.mode {split['mode']} needs the JSON split file"
+        )
     predict = config["predict"]
     if predict["images"] and predict["model"] not in config["models"]:
         raise ValueError(
@@ -195,10 +212,13 @@ def report_options():
 def split_options():
     s = config["split"]
     f = s["fractions"]
-    return (
+    options = (
         f"--mode {s['mode']} --group-by {s['group_by']} "
         f"--fractions {f['train']},{f['val']},{f['test']} --seed {s['seed']}"
     )
+    if split_file():
+        options += f" --assignment {split_file()} --fold {s['fold']}"
+    return options
 
 
 PREDICTIONS = f"{RESULTS}/predictions/{config['predict']['model']}/micrographs"

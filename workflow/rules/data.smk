@@ -60,7 +60,8 @@ rule tile:
 
 rule split:
     input:
-        f"{RESULTS}/tiles",
+        tiles=f"{RESULTS}/tiles",
+        assignment=split_file(),
     output:
         f"{RESULTS}/split.tsv",
     log:
@@ -72,4 +73,4 @@ rule split:
     params:
         options=split_options(),
     shell:
-        "python -m steelseg split --tiles {input} --out {output} {params.options} > {log} 2>&1"
+        "python -m steelseg split --tiles {input.tiles} --out {output} {params.options} > {log} 2>&1"

@@ -251,9 +251,16 @@ def tile(dataset_dir, masks, classes, out, size, stride, rotations, cover):
     "--mode",
     default="grouped",
     show_default=True,
-    type=click.Choice(["grouped", "paper"]),
-    help="grouped: no source image in two sets; paper: tiles at random (leaks).",
+    type=click.Choice(["grouped", "paper", "fixed", "folds"]),
+    help="grouped: no source image in two sets; paper: tiles at random (leaks); fixed: the "
+    "sets a JSON file names; folds: fold --fold of a JSON folds file is the test set.",
 )
+@click.option(
+    "--assignment",
+    type=click.Path(path_type=Path),
+    help="fixed: {train,val,test: [images]}; folds: {0: [images], 1: ...} (JSON).",
+)
+@click.option("--fold", type=int, help="folds: the test fold (the next one validates).")
 @click.option(
     "--group-by", default="image", show_default=True, type=click.Choice(["image", "sample"])
 )
@@ -265,16 +272,27 @@ def tile(dataset_dir, masks, classes, out, size, stride, rotations, cover):
     help="train,val,test fractions.",
 )
 @click.option("--seed", default=0, show_default=True, type=int)
-def split(tiles_dir, out, mode, group_by, fractions, seed):
+def split(tiles_dir, out, mode, assignment, fold, group_by, fractions, seed):
     """Split the tiles into train / val / test sets."""
     from . import split as split_module
     from .tiles import TileStore
 
     if len(fractions) != 3:
         raise SteelsegError("--fractions: give three numbers train,val,test, e.g. 0.7,0.2,0.1")
+    if mode in split_module.FILE_MODES and assignment is None:
+        raise SteelsegError(f"--mode {mode}: give the JSON split file with --assignment FILE")
+    if mode not in split_module.FILE_MODES and assignment is not None:
+        raise SteelsegError(f"--mode {mode}: --assignment goes with --mode fixed or folds only")
     index = TileStore.open(tiles_dir).index
+    by_image = assignment and split_module.read_assignment(assignment, mode, fold)
     labels = split_module.assign(
-        index, mode, dict(zip(split_module.SETS, fractions, strict=True)), seed, group_by
+        index,
+        mode,
+        dict(zip(split_module.SETS, fractions, strict=True)),
+        seed,
+        group_by,
+        assignment=by_image or None,
+        source=str(assignment),
     )
     summary = split_module.write_split(index, labels, out)
     table = [(name, *summary[name].values()) for name in split_module.SETS]
@@ -282,6 +300,11 @@ def split(tiles_dir, out, mode, group_by, fractions, seed):
     click.echo(
         f"mode {mode}"
         + (f" (grouped by {group_by})" if mode == "grouped" else "")
+        + (
+            f" ({assignment}" + (f", fold {fold})" if mode == "folds" else ")")
+            if assignment
+            else ""
+        )
         + f"; wrote {out}"
     )
 

@@ -5,10 +5,16 @@
 * ``grouped`` (default): whole groups (source images or samples) go to one set, so nothing seen
   in training reappears at test time. Groups are dealt out largest-deficit first to come close to
   the requested tile fractions.
+* ``fixed``: a JSON file names the images of each set, ``{"train": [...], "val": [...],
+  "test": [...]}`` (e.g. UHCS-24's ``split_matseg.json``), so results compare with published ones.
+* ``folds``: a JSON file of k folds, ``{"0": [...], ..., "5": [...]}`` (e.g. UHCS-24's
+  ``folds_decost2019.json``); fold ``f`` is the test set, fold ``f + 1`` (mod k) the validation
+  set, the other folds train. Run once per fold for cross-validation.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +25,8 @@ from .dataset import write_sheet
 from .errors import SteelsegError
 
 SETS = ("train", "val", "test")
-MODES = ("paper", "grouped")
+MODES = ("paper", "grouped", "fixed", "folds")
+FILE_MODES = ("fixed", "folds")
 GROUP_KEYS = ("image", "sample")
 
 
@@ -37,14 +44,70 @@ def check_fractions(fractions: dict[str, float]) -> dict[str, float]:
     return fractions
 
 
+def read_assignment(path: str | Path, mode: str, fold: int | None = None) -> dict[str, str]:
+    """Image name -> set name from a ``fixed`` split file or a ``folds`` file and a fold."""
+    path = Path(path)
+    try:
+        content = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise SteelsegError(
+            f"{path}: cannot read the split file ({exc}); give a JSON file"
+        ) from exc
+    if not isinstance(content, dict) or not all(
+        isinstance(v, list) and all(isinstance(i, str) for i in v) for v in content.values()
+    ):
+        raise SteelsegError(f"{path}: expected a JSON object of lists of image names")
+    if mode == "fixed":
+        if set(content) != set(SETS):
+            raise SteelsegError(
+                f"{path}: a fixed split names exactly the sets train, val and test, "
+                f"not {', '.join(sorted(content)) or 'none'}"
+            )
+        sets = content
+    elif mode == "folds":
+        names = sorted(content, key=lambda k: int(k) if k.isdigit() else -1)
+        if names != [str(k) for k in range(len(names))] or len(names) < 3:
+            raise SteelsegError(
+                f"{path}: a folds file has keys 0, 1, ..., k-1 with k >= 3, "
+                f"not {', '.join(content)}"
+            )
+        if fold is None or not 0 <= fold < len(names):
+            raise SteelsegError(f"--fold {fold}: {path} has folds 0 to {len(names) - 1}")
+        k = len(names)
+        sets = {
+            "test": content[str(fold)],
+            "val": content[str((fold + 1) % k)],
+            "train": [
+                i for f in range(k) if f not in (fold, (fold + 1) % k) for i in content[str(f)]
+            ],
+        }
+    else:
+        raise SteelsegError(f"--mode {mode}: takes no split file; use fixed or folds")
+    assignment: dict[str, str] = {}
+    for name in SETS:
+        for image in sets[name]:
+            if image in assignment:
+                raise SteelsegError(f"{path}: image {image} is in more than one set or fold")
+            assignment[image] = name
+    return assignment
+
+
 def assign(
     index: list[dict[str, object]],
     mode: str,
     fractions: dict[str, float],
     seed: int,
     group_by: str = "image",
+    assignment: dict[str, str] | None = None,
+    source: str = "the split file",
 ) -> list[str]:
-    """The set name of every tile in ``index`` (same order)."""
+    """The set name of every tile in ``index`` (same order).
+
+    ``assignment`` (image -> set, from ``read_assignment``) is required by the file modes, which
+    ignore the fractions and the seed; ``source`` names the file in errors.
+    """
+    if mode in FILE_MODES:
+        return _assign_from_file(index, assignment, source)
     check_fractions(fractions)
     rng = np.random.default_rng(seed)
     n = len(index)
@@ -83,6 +146,27 @@ def assign(
         chosen[group] = name
         counts[name] += sizes[group]
     return [chosen[str(row[group_by])] for row in index]
+
+
+def _assign_from_file(
+    index: list[dict[str, object]], assignment: dict[str, str] | None, source: str
+) -> list[str]:
+    if assignment is None:
+        raise SteelsegError("--mode fixed/folds: give the split file (--assignment FILE)")
+    images = {str(row["image"]) for row in index}
+    missing = sorted(images - set(assignment))
+    if missing:
+        raise SteelsegError(
+            f"{source} assigns no set to {len(missing)} image(s) of the data set "
+            f"({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''}); add them to it"
+        )
+    unknown = sorted(set(assignment) - images)
+    if unknown:
+        raise SteelsegError(
+            f"{source} names {len(unknown)} image(s) the data set does not have "
+            f"({', '.join(unknown[:3])}{', ...' if len(unknown) > 3 else ''}); check the data set"
+        )
+    return [assignment[str(row["image"])] for row in index]
 
 
 def write_split(
