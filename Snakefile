@@ -24,5 +24,6 @@ rule all:
         f"{RESULTS}/split.tsv",
         expand(f"{RESULTS}/models/{{model}}/checkpoint.pt", model=MODELS),
         metrics_files(),
+        whole_image_metrics(),
         f"{RESULTS}/tables/table4.md",
         predict_targets(),

@@ -53,3 +53,30 @@ def test_unlisted_image_stray_label_and_missing_sheet(tmp_path):
     (root / "samples.tsv").unlink()
     with pytest.raises(SteelsegError, match="samples.tsv not found"):
         load_dataset(root)
+
+
+def test_export_images_writes_images_and_references_by_name(tmp_path):
+    from steelseg import io
+    from steelseg.dataset import export_images
+
+    rng = np.random.default_rng(0)
+    images = {n: rng.integers(0, 255, (12, 20, 3), dtype=np.uint8) for n in ("a", "b")}
+    truth = {n: rng.integers(0, 2, (12, 20), dtype=np.uint8) for n in ("a", "b")}
+    root = make_folder_dataset(tmp_path / "d", images, masks=truth)
+    (tmp_path / "d" / "truth").mkdir()
+    io.write_png(tmp_path / "d" / "truth" / "b.png", truth["b"])
+    masks = tmp_path / "rf"
+    for name, mask in truth.items():
+        io.write_png(masks / f"{name}.png", 1 - mask)
+    counts = export_images(load_dataset(root), ["b"], masks, 2, tmp_path / "out")
+    assert counts == {"images": 1, "rf_masks": 1, "exact_truth": 1}
+    np.testing.assert_array_equal(io.read_image(tmp_path / "out/images/b.png"), images["b"])
+    np.testing.assert_array_equal(
+        io.read_labels(tmp_path / "out/rf_masks/b.png", 2), 1 - truth["b"]
+    )
+    np.testing.assert_array_equal(io.read_labels(tmp_path / "out/exact_truth/b.png", 2), truth["b"])
+    assert not (tmp_path / "out/images/a.png").exists()
+    io.write_png(masks / "a.png", np.zeros((5, 5), np.uint8))
+    with pytest.raises(SteelsegError, match="a.png: size differs from its image"):
+        export_images(load_dataset(root), ["a"], masks, 2, tmp_path / "out2")
+    assert not (tmp_path / "out2").exists()

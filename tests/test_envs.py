@@ -71,6 +71,17 @@ def test_every_rule_names_a_conda_env_and_the_container_built_from_it():
         assert (REPO / "containers" / f"{conda.group(1)}.def").is_file()
 
 
+def test_every_gpu_rule_asks_the_slurm_profile_for_a_gpu():
+    import yaml
+
+    profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())
+    gpu_rules = {name.split()[-1] for _, name, block in _rules() if re.search(r"gpu=1", block)}
+    assert {"train", "predict", "predict_tiles", "predict_test_images"} <= gpu_rules
+    for name in gpu_rules:
+        resources = profile["set-resources"].get(name, {})
+        assert resources.get("gpu") == 1 and resources.get("slurm_partition") == "gpu", name
+
+
 def _sections(definition: str) -> tuple[dict[str, str], dict[str, list[str]]]:
     """Header keys and %section bodies of an Apptainer definition file."""
     header, sections, current = {}, {}, None

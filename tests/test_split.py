@@ -174,3 +174,15 @@ def test_split_file_and_data_set_must_agree(tmp_path):
     path.write_text("{not json")
     with pytest.raises(SteelsegError, match="broken.json: cannot read the split file"):
         split.read_assignment(path, "fixed")
+
+
+def test_images_in_set_and_whole_image_needs_no_leak(tmp_path):
+    index = _index(images=5, per_image=4)
+    split.write_split(index, split.assign(index, "grouped", FRACTIONS, 1), tmp_path / "g.tsv")
+    with open(tmp_path / "g.tsv") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    expected = list(dict.fromkeys(r["image"] for r in rows if r["set"] == "test"))
+    assert split.images_in_set(tmp_path / "g.tsv", "test") == expected and expected
+    split.write_split(index, split.assign(index, "paper", FRACTIONS, 1), tmp_path / "p.tsv")
+    with pytest.raises(SteelsegError, match="p.tsv: images of the test set have tiles in other"):
+        split.images_in_set(tmp_path / "p.tsv", "test")

@@ -76,6 +76,12 @@ def test_smoke_run_from_nothing_to_trained_models(tmp_path):
             assert scores["n_images"] == 64  # one test image of 64 tiles
             for key in ("global_accuracy", "mean_iou", "weighted_iou", "mean_bf_score"):
                 assert 0.0 <= scores[key] <= 1.0
+            # The same test image, whole, through the sliding window.
+            whole = json.loads(
+                (out / "metrics" / "whole_images" / reference / f"{model}.json").read_text()
+            )
+            assert whole["scored_on"] == "images" and whole["n_images"] == 1
+            assert 0.0 <= whole["mean_iou"] <= 1.0
     # Table 4 lists every model with real numbers and a bold best per column.
     table4 = (out / "tables" / "table4.md").read_text()
     for family in (
@@ -216,25 +222,32 @@ def test_predict_model_must_be_one_the_workflow_trains(tmp_path):
     assert "predict.model 'segnet' is not among the models trained (unet)" in result.stdout
 
 
-def test_uhcs24_preset_tiles_and_splits_by_the_published_folds(tmp_path):
+def test_uhcs24_fold_end_to_end_scored_on_whole_test_images(tmp_path):
     uhcs24 = SHARED_DATA / "uhcs24"
     if not (uhcs24 / "folds_decost2019.json").is_file():
         pytest.skip(f"{uhcs24}: UHCS-24 not found (see ../shared/data/README.md)")
-    fold = tmp_path / "fold3.yaml"
-    fold.write_text("split: {fold: 3}\n")
-    preset = str(REPO / "workflow/presets/uhcs24.yaml")
+    # One fold, one small model, a few iterations: the protocol's machinery, not its accuracy.
+    tiny = tmp_path / "tiny.yaml"
+    tiny.write_text(
+        "split: {fold: 3}\n"
+        "models: {deeplabv3plus_mobilenetv2: {weights: null, batch_size: 4}}\n"
+        "train: {max_iterations: 3, validation_frequency: 3, workers: 0, threads: 2}\n"
+        "predict: {batch_size: 2}\n"
+    )
+    target = "results/uhcs24/metrics/whole_images/rf_masks/deeplabv3plus_mobilenetv2.json"
     result = snakemake(
         tmp_path,
-        "results/uhcs24/split.tsv",
+        target,
         "--configfile",
-        preset,
-        str(fold),
+        str(REPO / "workflow/presets/uhcs24.yaml"),
+        str(tiny),
         "--config",
         f"dataset={{'path': '{uhcs24}'}}",
     )
     assert result.returncode == 0, result.stdout[-3000:]
+    out = tmp_path / "results" / "uhcs24"
     folds = json.loads((uhcs24 / "folds_decost2019.json").read_text())
-    with open(tmp_path / "results" / "uhcs24" / "split.tsv") as handle:
+    with open(out / "split.tsv") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     sets = {
         name: {r["image"] for r in rows if r["set"] == name} for name in ("train", "val", "test")
@@ -243,3 +256,13 @@ def test_uhcs24_preset_tiles_and_splits_by_the_published_folds(tmp_path):
     assert sets["train"] == {i for k in ("0", "1", "2", "5") for i in folds[k]}
     # 645 x 484 px with cover: 3 x 3 crops of 224 px (last row and column overlap) x 4 rotations.
     assert len(rows) == 24 * 9 * 4
+    # The four test images, whole, segmented and scored against the published masks.
+    masks = sorted((out / "predictions/deeplabv3plus_mobilenetv2/test_images/masks").iterdir())
+    assert [p.stem for p in masks] == sorted(folds["3"])
+    assert io.read_labels(masks[0], 4).shape == (484, 645)
+    scores = json.loads((tmp_path / target).read_text())
+    assert scores["scored_on"] == "images" and scores["n_images"] == 4
+    assert scores["reference"] == "rf_masks"
+    for key in ("global_accuracy", "mean_accuracy", "mean_iou", "weighted_iou"):
+        assert 0.0 <= scores[key] <= 1.0
+    assert set(scores["per_class"]) == {"matrix", "network", "spheroidite", "widmanstatten"}

@@ -200,6 +200,29 @@ def metrics_files():
     return files
 
 
+def whole_image_metrics():
+    """Scores of whole test images segmented with the sliding window (BF per whole image);
+    none for the paper's tile-wise split, whose test images also have tiles in training."""
+    if config["split"]["mode"] == "paper":
+        return []
+    references = ["rf_masks"] + (["exact_truth"] if has_truth() else [])
+    return expand(
+        f"{RESULTS}/metrics/whole_images/{{reference}}/{{model}}.json",
+        reference=references,
+        model=MODELS,
+    )
+
+
+def whole_image_options():
+    """predict's window settings for the test images; native scale, no grain sizes."""
+    p = config["predict"]
+    options = (
+        f"--overlap {p['overlap']} --batch {p['batch_size']} "
+        f"{'--tta' if p['tta'] else '--no-tta'} --device {config['train']['device']}"
+    )
+    return options + (f" --tile {p['tile']}" if p["tile"] else "")
+
+
 def report_options():
     classes = config["dataset"]["classes"]
     return (

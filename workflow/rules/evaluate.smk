@@ -131,6 +131,74 @@ rule report:
         "python -m steelseg report --results {params.results} {params.options} > {log} 2>&1"
 
 
+# Whole test images through predict's sliding window: the BF tolerance then applies to each whole
+# image, and nothing depends on the tile grid (what UHCS-24's published figures score).
+rule test_images:
+    input:
+        dataset=dataset_dir(),
+        masks=f"{RESULTS}/masks",
+        split=f"{RESULTS}/split.tsv",
+    output:
+        directory(f"{RESULTS}/test_images"),
+    log:
+        f"{RESULTS}/logs/test_images.log",
+    conda:
+        "../../envs/data.yaml"
+    container:
+        image("data")
+    params:
+        classes=CLASS_NAMES,
+    shell:
+        "python -m steelseg export-images --dataset {input.dataset} --masks {input.masks} "
+        "--split {input.split} --set test --classes {params.classes} --out {output} "
+        "> {log} 2>&1"
+
+
+rule predict_test_images:
+    input:
+        checkpoint=f"{RESULTS}/models/{{model}}/checkpoint.pt",
+        images=f"{RESULTS}/test_images",
+    output:
+        directory(f"{RESULTS}/predictions/{{model}}/test_images"),
+    log:
+        f"{RESULTS}/logs/predict_test_images_{{model}}.log",
+    conda:
+        "../../envs/torch.yaml"
+    container:
+        image("torch")
+    threads: config["train"]["threads"]
+    resources:
+        gpu=1,
+    params:
+        options=whole_image_options(),
+    shell:
+        "python -m steelseg predict {input.images}/images --checkpoint {input.checkpoint} "
+        "--out {output} {params.options} --threads {threads} > {log} 2>&1"
+
+
+rule evaluate_images:
+    input:
+        pred=f"{RESULTS}/predictions/{{model}}/test_images",
+        labels=f"{RESULTS}/test_images",
+    output:
+        f"{RESULTS}/metrics/whole_images/{{reference}}/{{model}}.json",
+    log:
+        f"{RESULTS}/logs/evaluate_images_{{reference}}_{{model}}.log",
+    conda:
+        "../../envs/data.yaml"
+    container:
+        image("data")
+    params:
+        num_classes=len(config["dataset"]["classes"]),
+        classes=CLASS_NAMES,
+    shell:
+        "python -m steelseg evaluate --pred {input.pred}/masks "
+        "--truth {input.labels}/{wildcards.reference} --num-classes {params.num_classes} "
+        "--class-names {params.classes} --scored-on images "
+        "--reference {wildcards.reference} --model {wildcards.model} --out {output} "
+        "> {log} 2>&1"
+
+
 # New micrographs (config predict.images) segmented whole by one trained model: masks,
 # overlays, phase fractions with lever-rule carbon, an overview figure.
 rule predict:

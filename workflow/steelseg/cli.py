@@ -477,6 +477,32 @@ def fetch_weights(model, out):
 SETS = click.Choice(["train", "val", "test"])
 
 
+@main.command("export-images")
+@DATASET
+@click.option(
+    "--masks",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Dense masks from the rf-masks step.",
+)
+@SPLIT
+@click.option("--set", "set_name", default="test", show_default=True, type=SETS)
+@CLASSES
+@click.option("--out", required=True, type=click.Path(path_type=Path))
+def export_images(dataset_dir, masks, split_path, set_name, classes, out):
+    """Write one set's whole images and reference masks (for predict + evaluate on images)."""
+    from .dataset import export_images as export, load_dataset
+    from .split import images_in_set
+
+    names = images_in_set(split_path, set_name)
+    counts = export(load_dataset(dataset_dir), names, masks, len(classes), out)
+    click.echo(
+        f"wrote {counts['images']} {set_name} images with rf_masks"
+        + (f" and exact_truth ({counts['exact_truth']})" if counts["exact_truth"] else "")
+        + f" to {out}"
+    )
+
+
 @main.command("export-tiles")
 @TILES
 @SPLIT

@@ -122,3 +122,34 @@ def write_sheet(path: Path, rows: list[dict[str, object]], delimiter: str = "\t"
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=delimiter)
         writer.writeheader()
         writer.writerows(rows)
+
+
+def export_images(
+    dataset: Dataset, names: list[str], masks: str | Path, num_classes: int, out: str | Path
+) -> dict[str, int]:
+    """Whole images and their references, as PNGs named by image, for `steelseg predict` and
+    `steelseg evaluate --scored-on images`: ``images/`` (RGB), ``rf_masks/`` (the dense masks
+    the models trained on) and, where the data set has exact truth, ``exact_truth/``."""
+    masks = Path(masks)
+    counts = {"images": 0, "rf_masks": 0, "exact_truth": 0}
+    with io.atomic_dir(out) as tmp:
+        for name in names:
+            if name not in dataset.images:
+                raise SteelsegError(
+                    f"{dataset.root}: no image {name} in the data set; rerun the split step"
+                )
+            image = dataset.read_image(name)
+            mask = io.read_labels(masks / f"{name}.png", num_classes, what="mask")
+            if mask.shape != image.shape[:2]:
+                raise SteelsegError(
+                    f"{masks}/{name}.png: size differs from its image; rerun the rf_masks step"
+                )
+            io.write_png(tmp / "images" / f"{name}.png", image)
+            io.write_png(tmp / "rf_masks" / f"{name}.png", mask)
+            counts["images"] += 1
+            counts["rf_masks"] += 1
+            if name in dataset.truth:
+                truth = dataset.read_label("truth", name, num_classes, image.shape)
+                io.write_png(tmp / "exact_truth" / f"{name}.png", truth)
+                counts["exact_truth"] += 1
+    return counts

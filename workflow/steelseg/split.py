@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import Counter
 from pathlib import Path
@@ -202,3 +203,21 @@ def leaked_images(split_rows: list[dict[str, object]]) -> set[str]:
     for row in split_rows:
         seen.setdefault(str(row["image"]), set()).add(str(row["set"]))
     return {image for image, sets in seen.items() if len(sets) > 1}
+
+
+def images_in_set(path: str | Path, set_name: str) -> list[str]:
+    """Source images whose tiles split.tsv puts in ``set_name``, in first-seen order."""
+    path = Path(path)
+    if not path.is_file():
+        raise SteelsegError(f"{path}: split file not found; run the split step first")
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    images = [row["image"] for row in rows if row["set"] == set_name]
+    if not images:
+        raise SteelsegError(f"{path}: no image in the {set_name} set; check the split")
+    if leaked_images(rows) & set(images):
+        raise SteelsegError(
+            f"{path}: images of the {set_name} set have tiles in other sets (mode paper); "
+            "whole-image evaluation needs a grouped, fixed or folds split"
+        )
+    return list(dict.fromkeys(images))
