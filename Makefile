@@ -6,7 +6,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: setup demo paper lint test bench clean
+.PHONY: setup demo paper uhcs24 lint test bench clean
 
 setup: $(VENV)/.installed
 
@@ -22,6 +22,22 @@ demo: setup
 
 paper: setup
 	$(BIN)/snakemake --cores 8 --resources gpu=1
+
+# UHCS-24 cross-validation (DeCost et al.'s 6 folds; a GPU machine): one workflow run per fold,
+# results/uhcs24/folds/<k>, then the mean +- std table beside the published figures.
+UHCS24 ?= ../shared/data/uhcs24
+FOLDS ?= 0 1 2 3 4 5
+uhcs24: setup
+	mkdir -p results/uhcs24
+	for k in $(FOLDS); do \
+	  printf 'split: {fold: %s}\n' $$k > results/uhcs24/fold$$k.yaml && \
+	  STEELSEG_UHCS24=$(UHCS24) $(BIN)/snakemake --cores 8 --resources gpu=1 \
+	    --configfile workflow/presets/uhcs24.yaml results/uhcs24/fold$$k.yaml || exit 1; \
+	done
+	$(BIN)/steelseg compare $(foreach k,$(FOLDS),results/uhcs24/folds/$(k)) \
+	  --models unet,segnet,deeplabv3plus_resnet50,deeplabv3plus_resnet18,deeplabv3plus_mobilenetv2 \
+	  --classes matrix,network,spheroidite,widmanstatten \
+	  --published workflow/published/uhcs24.tsv --out results/uhcs24/tables/comparison.md
 
 lint: setup
 	$(BIN)/snakemake --lint

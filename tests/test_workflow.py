@@ -234,7 +234,7 @@ def test_uhcs24_fold_end_to_end_scored_on_whole_test_images(tmp_path):
         "train: {max_iterations: 3, validation_frequency: 3, workers: 0, threads: 2}\n"
         "predict: {batch_size: 2}\n"
     )
-    target = "results/uhcs24/metrics/whole_images/rf_masks/deeplabv3plus_mobilenetv2.json"
+    target = "results/uhcs24/folds/3/metrics/whole_images/rf_masks/deeplabv3plus_mobilenetv2.json"
     result = snakemake(
         tmp_path,
         target,
@@ -245,7 +245,7 @@ def test_uhcs24_fold_end_to_end_scored_on_whole_test_images(tmp_path):
         f"dataset={{'path': '{uhcs24}'}}",
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    out = tmp_path / "results" / "uhcs24"
+    out = tmp_path / "results" / "uhcs24" / "folds" / "3"
     folds = json.loads((uhcs24 / "folds_decost2019.json").read_text())
     with open(out / "split.tsv") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
@@ -266,3 +266,30 @@ def test_uhcs24_fold_end_to_end_scored_on_whole_test_images(tmp_path):
     for key in ("global_accuracy", "mean_accuracy", "mean_iou", "weighted_iou"):
         assert 0.0 <= scores[key] <= 1.0
     assert set(scores["per_class"]) == {"matrix", "network", "spheroidite", "widmanstatten"}
+    # The cross-validation table over the folds run (one here), beside the published figures.
+    table = tmp_path / "results" / "uhcs24" / "tables" / "comparison.md"
+    compare = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "steelseg",
+            "compare",
+            str(out),
+            "--models",
+            "deeplabv3plus_mobilenetv2",
+            "--classes",
+            "matrix,network,spheroidite,widmanstatten",
+            "--published",
+            str(REPO / "workflow/published/uhcs24.tsv"),
+            "--out",
+            str(table),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert compare.returncode == 0, compare.stderr
+    lines = table.read_text().splitlines()
+    ours = next(line for line in lines if "steelseg DeepLabV3+ (MobileNetV2)" in line)
+    assert f"| {100 * scores['mean_iou']:.1f} " in ours  # one fold: the mean, no std
+    assert any("DeCost et al. 2019" in line and "69.8 ± 2.2" in line for line in lines)
+    assert any("Luengo et al. 2022" in line and "76.71" in line for line in lines)

@@ -36,7 +36,11 @@ def image(env):
 
 DATASET = config["dataset"]["name"]
 CLASS_NAMES = ",".join(c["name"] for c in config["dataset"]["classes"])
-RESULTS = f"results/{DATASET}"
+# Cross-validation: each fold is its own run with its own results folder, results/<ds>/folds/<k>
+# (steelseg compare aggregates them).
+RESULTS = f"results/{DATASET}" + (
+    f"/folds/{config['split']['fold']}" if config["split"]["mode"] == "folds" else ""
+)
 
 
 def split_file():
@@ -202,7 +206,8 @@ def metrics_files():
 
 def whole_image_metrics():
     """Scores of whole test images segmented with the sliding window (BF per whole image);
-    none for the paper's tile-wise split, whose test images also have tiles in training."""
+    none for the paper's tile-wise split, whose test images also have tiles in training.
+    """
     if config["split"]["mode"] == "paper":
         return []
     references = ["rf_masks"] + (["exact_truth"] if has_truth() else [])

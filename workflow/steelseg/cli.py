@@ -491,7 +491,8 @@ SETS = click.Choice(["train", "val", "test"])
 @click.option("--out", required=True, type=click.Path(path_type=Path))
 def export_images(dataset_dir, masks, split_path, set_name, classes, out):
     """Write one set's whole images and reference masks (for predict + evaluate on images)."""
-    from .dataset import export_images as export, load_dataset
+    from .dataset import export_images as export
+    from .dataset import load_dataset
     from .split import images_in_set
 
     names = images_in_set(split_path, set_name)
@@ -702,6 +703,30 @@ def evaluate(pred_dir, truth_dir, num_classes, class_names, scored_on, reference
     click.echo(
         tabulate([(k, result[k]) for k in keys], headers=["metric", "value"], floatfmt=".4f")
     )
+
+
+@main.command()
+@click.argument("folds", nargs=-1, required=True, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--models", "model_names", required=True, callback=_comma_list(str))
+@CLASSES
+@click.option(
+    "--published",
+    type=click.Path(path_type=Path),
+    help="TSV of published results to list beside ours (e.g. workflow/published/uhcs24.tsv).",
+)
+@click.option(
+    "--reference",
+    default="rf_masks",
+    show_default=True,
+    type=click.Choice(["rf_masks", "exact_truth"]),
+)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Markdown table.")
+def compare(folds, model_names, classes, published, reference, out):
+    """Mean ± std over cross-validation folds (results/<dataset>/folds/<k>) vs published."""
+    from .compare import write_comparison
+
+    click.echo(write_comparison(list(folds), model_names, classes, out, published, reference))
+    click.echo(f"wrote {out}")
 
 
 @main.command()
