@@ -38,8 +38,10 @@ DATASET = config["dataset"]["name"]
 CLASS_NAMES = ",".join(c["name"] for c in config["dataset"]["classes"])
 # Cross-validation: each fold is its own run with its own results folder, results/<ds>/folds/<k>
 # (steelseg compare aggregates them).
-RESULTS = f"results/{DATASET}" + (
-    f"/folds/{config['split']['fold']}" if config["split"]["mode"] == "folds" else ""
+RESULTS = (
+    f"results/{DATASET}/folds/{config['split']['fold']}"
+    if config["split"]["mode"] == "folds"
+    else f"results/{DATASET}"
 )
 
 
