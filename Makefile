@@ -37,7 +37,7 @@ uhcs24: setup
 	$(BIN)/steelseg compare $(foreach k,$(FOLDS),results/uhcs24/folds/$(k)) \
 	  --models unet,segnet,deeplabv3plus_resnet50,deeplabv3plus_resnet18,deeplabv3plus_mobilenetv2 \
 	  --classes matrix,network,spheroidite,widmanstatten \
-	  --published workflow/published/uhcs24.tsv --out results/uhcs24/tables/comparison.md
+	  --published workflow/published/uhcs24/published_results.tsv --out results/uhcs24/tables/comparison.md
 
 lint: setup
 	$(BIN)/snakemake --lint

@@ -26,7 +26,11 @@ def test_mean_and_sample_std_over_folds_beside_published(tmp_path):
         for k, (a, i) in enumerate(zip(accuracies, ious, strict=True))
     ]
     text = write_comparison(
-        folds, ["unet"], CLASSES, tmp_path / "c.md", REPO / "workflow/published/uhcs24.tsv"
+        folds,
+        ["unet"],
+        CLASSES,
+        tmp_path / "c.md",
+        REPO / "workflow/published/uhcs24/published_results.tsv",
     )
     ours = next(line for line in text.splitlines() if "steelseg U-Net" in line)
     cells = [c.strip() for c in ours.strip("|").split("|")]

@@ -280,7 +280,7 @@ def test_uhcs24_fold_end_to_end_scored_on_whole_test_images(tmp_path):
             "--classes",
             "matrix,network,spheroidite,widmanstatten",
             "--published",
-            str(REPO / "workflow/published/uhcs24.tsv"),
+            str(REPO / "workflow/published/uhcs24/published_results.tsv"),
             "--out",
             str(table),
         ],

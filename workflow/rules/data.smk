@@ -74,3 +74,24 @@ rule split:
         options=split_options(),
     shell:
         "python -m steelseg split --tiles {input.tiles} --out {output} {params.options} > {log} 2>&1"
+
+
+# The public UHCS-24 benchmark for users who do not have it (needs internet; login node):
+#   snakemake --cores 1 resources/uhcs24   then   STEELSEG_UHCS24=resources/uhcs24 ...
+localrules:
+    fetch_uhcs24,
+
+
+rule fetch_uhcs24:
+    input:
+        os.path.join(workflow.basedir, "workflow", "published", "uhcs24", "sources.tsv"),
+    output:
+        directory("resources/uhcs24"),
+    log:
+        "logs/fetch_uhcs24.log",
+    conda:
+        "../../envs/data.yaml"
+    container:
+        image("data")
+    shell:
+        "python -m steelseg fetch-dataset --sources {input} --out {output} > {log} 2>&1"

@@ -452,6 +452,22 @@ def models(num_classes):
     click.echo(tabulate(rows, headers=["model", "network", "parameters", "paper", "difference"]))
 
 
+@main.command("fetch-dataset")
+@click.option(
+    "--sources",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="TSV: file, source_url, sha256, becomes (e.g. workflow/published/uhcs24/sources.tsv).",
+)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Data set folder.")
+def fetch_dataset(sources, out):
+    """Download a public data set, check every file's sha256, convert it to the folder layout."""
+    from .download import fetch_dataset as fetch
+
+    count = fetch(sources, out)
+    click.echo(f"fetched and verified {count} files into {out}")
+
+
 @main.command("fetch-weights")
 @click.option("--model", required=True, type=click.Choice(MODEL_NAMES[1:]))
 @click.option(
@@ -712,7 +728,7 @@ def evaluate(pred_dir, truth_dir, num_classes, class_names, scored_on, reference
 @click.option(
     "--published",
     type=click.Path(path_type=Path),
-    help="TSV of published results to list beside ours (e.g. workflow/published/uhcs24.tsv).",
+    help="TSV of published results to list beside ours (workflow/published/<data set>/).",
 )
 @click.option(
     "--reference",
