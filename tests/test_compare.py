@@ -48,6 +48,6 @@ def test_a_missing_fold_or_class_names_the_file(tmp_path):
         write_comparison([fold], ["segnet"], CLASSES, tmp_path / "c.md")
     with pytest.raises(SteelsegError, match="no class ferrite"):
         write_comparison([fold], ["unet"], ["ferrite"], tmp_path / "c.md")
-    with pytest.raises(SteelsegError, match="nope.tsv: published results file not found"):
+    with pytest.raises(SteelsegError, match="nope.tsv: not found; fix --published"):
         write_comparison([fold], ["unet"], CLASSES, tmp_path / "c.md", tmp_path / "nope.tsv")
     assert not (tmp_path / "c.md").exists()

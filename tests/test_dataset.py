@@ -51,7 +51,7 @@ def test_unlisted_image_stray_label_and_missing_sheet(tmp_path):
     with pytest.raises(SteelsegError, match=r"masks/zz\.png: no image named 'zz'"):
         load_dataset(root)
     (root / "samples.tsv").unlink()
-    with pytest.raises(SteelsegError, match="samples.tsv not found"):
+    with pytest.raises(SteelsegError, match="samples.tsv: not found"):
         load_dataset(root)
 
 

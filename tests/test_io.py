@@ -96,3 +96,17 @@ def test_atomic_outputs_get_ordinary_permissions(tmp_path):
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "a.png").stat().st_mode) == 0o644
     assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o755
+
+
+def test_read_table_names_missing_columns_and_empty_files(tmp_path):
+    (tmp_path / "a.tsv").write_text("image\tother\nx\t1\n")
+    assert io.read_table(tmp_path / "a.tsv", ("image",), "fix")[0]["other"] == "1"
+    with pytest.raises(
+        SteelsegError, match=r"a.tsv: needs .* columns image, sample .*missing: sample"
+    ):
+        io.read_table(tmp_path / "a.tsv", ("image", "sample"), "fix")
+    (tmp_path / "b.tsv").write_text("")
+    with pytest.raises(SteelsegError, match=r"b.tsv: needs .*\(file is empty\)"):
+        io.read_table(tmp_path / "b.tsv", ("image",), "fix")
+    with pytest.raises(SteelsegError, match="c.tsv: not found; add it"):
+        io.read_table(tmp_path / "c.tsv", ("image",), "add it")

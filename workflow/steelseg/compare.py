@@ -9,7 +9,6 @@ empty where not reported).
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -52,17 +51,7 @@ def _mean_std(values: list[float]) -> str:
 
 
 def read_published(path: str | Path) -> list[dict[str, str]]:
-    path = Path(path)
-    if not path.is_file():
-        raise SteelsegError(f"{path}: published results file not found; fix --published")
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    missing = [c for c in PUBLISHED_COLUMNS if rows and c not in rows[0]]
-    if not rows or missing:
-        raise SteelsegError(
-            f"{path}: needs a header with {', '.join(PUBLISHED_COLUMNS)} and one row per result"
-        )
-    return rows
+    return io.read_table(path, PUBLISHED_COLUMNS, "fix --published")
 
 
 def _published_cell(row: dict[str, str], key: str) -> str:

@@ -56,19 +56,9 @@ class Dataset:
 
 
 def _read_sheet(path: Path) -> list[dict[str, str]]:
-    if not path.is_file():
-        raise SteelsegError(
-            f"{path}: samples.tsv not found; add a tab-separated file with columns image, sample"
-        )
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    missing = {"image", "sample"} - set(rows[0].keys() if rows else [])
-    if not rows or missing:
-        raise SteelsegError(
-            f"{path}: needs a header with columns image and sample and one row per image"
-            + (f" (missing: {', '.join(sorted(missing))})" if rows else " (file is empty)")
-        )
-    return rows
+    return io.read_table(
+        path, ("image", "sample"), "add samples.tsv, tab-separated, with columns image, sample"
+    )
 
 
 def load_dataset(root: str | os.PathLike) -> Dataset:

@@ -15,7 +15,6 @@ are. The whole folder appears only when every file is fetched and verified.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
 import shutil
@@ -34,14 +33,7 @@ ROWS = re.compile(r"rows (\d+)-(\d+)")
 
 
 def read_sources(path: str | Path) -> list[dict[str, str]]:
-    path = Path(path)
-    if not path.is_file():
-        raise SteelsegError(f"{path}: sources list not found; give --sources")
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    if not rows or any(c not in rows[0] for c in COLUMNS):
-        raise SteelsegError(f"{path}: needs the tab-separated columns {', '.join(COLUMNS)}")
-    return rows
+    return io.read_table(path, COLUMNS, "give the sources list with --sources")
 
 
 def _fetch(url: str, timeout: float) -> bytes:

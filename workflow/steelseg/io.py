@@ -8,6 +8,7 @@ leaves a half-written file or folder behind.
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import shutil
 import tempfile
@@ -203,3 +204,22 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+def read_table(path: str | os.PathLike, columns: tuple[str, ...], fix: str) -> list[dict[str, str]]:
+    """Rows of a tab-separated file whose header names at least ``columns``.
+
+    ``fix`` ends the message when the file is missing (what to do about it).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SteelsegError(f"{path}: not found; {fix}")
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    missing = [c for c in columns if not rows or c not in rows[0]]
+    if not rows or missing:
+        raise SteelsegError(
+            f"{path}: needs a tab-separated header with columns {', '.join(columns)} and one "
+            "row per entry" + (f" (missing: {', '.join(missing)})" if rows else " (file is empty)")
+        )
+    return rows
