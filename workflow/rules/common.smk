@@ -76,10 +76,10 @@ def _check_config():
     fractions = config["split"]["fractions"]
     if abs(sum(fractions.values()) - 1) > 1e-6:
         raise ValueError(f"config: split.fractions {fractions} do not sum to 1")
-    split = config["split"]
-    if split["mode"] in ("fixed", "folds") and not os.path.isfile(split_file()):
+    split, path = config["split"], split_file()
+    if split["mode"] in ("fixed", "folds") and not os.path.isfile(path):
         raise ValueError(
-            f"config: split.file '{split['file'] or ''}' ({split_file() or 'not set'}) is not a "
+            f"config: split.file '{split['file'] or ''}' ({path or 'not set'}) is not a "
             f"file; split.mode {split['mode']} needs the JSON split file"
         )
     predict = config["predict"]
@@ -220,8 +220,9 @@ def whole_image_metrics():
     )
 
 
-def whole_image_options():
-    """predict's window settings for the test images; native scale, no grain sizes."""
+def window_options():
+    """predict's sliding-window settings (config predict), shared by both predict rules; the
+    test images keep their native scale and get no grain sizes."""
     p = config["predict"]
     options = (
         f"--overlap {p['overlap']} --batch {p['batch_size']} "
@@ -246,8 +247,9 @@ def split_options():
         f"--mode {s['mode']} --group-by {s['group_by']} "
         f"--fractions {f['train']},{f['val']},{f['test']} --seed {s['seed']}"
     )
-    if split_file():
-        options += f" --assignment {split_file()} --fold {s['fold']}"
+    path = split_file()
+    if path:
+        options += f" --assignment {path} --fold {s['fold']}"
     return options
 
 
@@ -258,12 +260,9 @@ def predict_options():
     p = config["predict"]
     classes = config["dataset"]["classes"]
     options = (
-        f"--overlap {p['overlap']} --batch {p['batch_size']} --scale {p['scale']} "
-        f"{'--tta' if p['tta'] else '--no-tta'} --device {config['train']['device']} "
+        f"{window_options()} --scale {p['scale']} "
         f"--colors '{','.join(c['color'] for c in classes)}'"
     )
-    if p["tile"]:
-        options += f" --tile {p['tile']}"
     if p["um_per_px"]:
         options += f" --um-per-px {p['um_per_px']}"
     return options

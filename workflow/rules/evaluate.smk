@@ -170,7 +170,7 @@ rule predict_test_images:
     resources:
         gpu=1,
     params:
-        options=whole_image_options(),
+        options=window_options(),
     shell:
         "python -m steelseg predict {input.images}/images --checkpoint {input.checkpoint} "
         "--out {output} {params.options} --threads {threads} > {log} 2>&1"
