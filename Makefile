@@ -23,21 +23,12 @@ demo: setup
 paper: setup
 	$(BIN)/snakemake --cores 8 --resources gpu=1
 
-# UHCS-24 cross-validation (DeCost et al.'s 6 folds; a GPU machine): one workflow run per fold,
-# results/uhcs24/folds/<k>, then the mean +- std table beside the published figures.
+# UHCS-24 cross-validation (DeCost et al.'s 6 folds, all five models; a GPU machine): one run per
+# fold in results/uhcs24/folds/<k>, then results/uhcs24/tables/comparison.md.
 UHCS24 ?= ../shared/data/uhcs24
-FOLDS ?= 0 1 2 3 4 5
 uhcs24: setup
-	mkdir -p results/uhcs24
-	for k in $(FOLDS); do \
-	  printf 'split: {fold: %s}\n' $$k > results/uhcs24/fold$$k.yaml && \
-	  STEELSEG_UHCS24=$(UHCS24) $(BIN)/snakemake --cores 8 --resources gpu=1 \
-	    --configfile workflow/presets/uhcs24.yaml results/uhcs24/fold$$k.yaml || exit 1; \
-	done
-	$(BIN)/steelseg compare $(foreach k,$(FOLDS),results/uhcs24/folds/$(k)) \
-	  --models unet,segnet,deeplabv3plus_resnet50,deeplabv3plus_resnet18,deeplabv3plus_mobilenetv2 \
-	  --classes matrix,network,spheroidite,widmanstatten \
-	  --published workflow/published/uhcs24/published_results.tsv --out results/uhcs24/tables/comparison.md
+	STEELSEG_UHCS24=$(UHCS24) $(BIN)/snakemake --cores 8 --resources gpu=1 \
+	  --configfile workflow/presets/uhcs24.yaml
 
 lint: setup
 	$(BIN)/snakemake --lint

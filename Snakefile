@@ -20,10 +20,17 @@ include: "workflow/rules/evaluate.smk"
 rule all:
     default_target: True
     input:
-        f"{RESULTS}/rf_quality.json",
-        f"{RESULTS}/split.tsv",
-        expand(f"{RESULTS}/models/{{model}}/checkpoint.pt", model=MODELS),
-        metrics_files(),
-        whole_image_metrics(),
-        f"{RESULTS}/tables/table4.md",
-        predict_targets(),
+        per_fold(f"{RESULTS}/rf_quality.json"),
+        per_fold(f"{RESULTS}/split.tsv"),
+        per_fold(
+            expand(
+                f"{RESULTS}/models/{{model}}/checkpoint.pt",
+                model=MODELS,
+                allow_missing=True,
+            )
+        ),
+        per_fold(metrics_files()),
+        per_fold(whole_image_metrics()),
+        per_fold(f"{RESULTS}/tables/table4.md"),
+        per_fold(predict_targets()),
+        comparison_targets(),

@@ -197,20 +197,10 @@ def test_config_errors_stop_at_start_up_naming_the_key(tmp_path, override, messa
 
 
 def test_predict_model_must_be_one_the_workflow_trains(tmp_path):
-    # Presets merge into config.yaml, which trains all five: a copy whose config.yaml trains one.
-    for part in ("Snakefile", "workflow/rules", "workflow/schemas", "workflow/report"):
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / part)
-        else:
-            shutil.copy(source, tmp_path / part)
-    config = (REPO / "config.yaml").read_text()
-    start = config.index("models:\n")
-    end = config.index("\n\n", start)
-    config = config[:start] + "models:\n  unet: {weights: null, batch_size: 32}" + config[end:]
+    _workflow_copy(tmp_path, "unet: {weights: null, batch_size: 32}")
     io.write_png(tmp_path / "images" / "a.png", np.zeros((8, 8, 3), np.uint8))
-    config += f"\npredict: {{images: {tmp_path / 'images'}, model: segnet}}\n"
-    (tmp_path / "config.yaml").write_text(config)
+    with open(tmp_path / "config.yaml", "a") as handle:
+        handle.write(f"\npredict: {{images: {tmp_path / 'images'}, model: segnet}}\n")
     result = subprocess.run(
         [sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--directory", str(tmp_path)],
         cwd=tmp_path,
@@ -222,30 +212,49 @@ def test_predict_model_must_be_one_the_workflow_trains(tmp_path):
     assert "predict.model 'segnet' is not among the models trained (unet)" in result.stdout
 
 
-def test_uhcs24_fold_end_to_end_scored_on_whole_test_images(tmp_path):
+def _workflow_copy(root: Path, models: str) -> None:
+    """The workflow in ``root`` with a config.yaml that trains only ``models`` (presets merge
+    into config.yaml's models and cannot remove any)."""
+    shutil.copy(REPO / "Snakefile", root / "Snakefile")
+    shutil.copytree(REPO / "envs", root / "envs")  # the rules' conda: files (metadata records)
+    shutil.copytree(
+        REPO / "workflow",
+        root / "workflow",
+        ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"),
+    )
+    config = (REPO / "config.yaml").read_text()
+    start = config.index("models:\n")
+    end = config.index("\n\n", start)
+    (root / "config.yaml").write_text(config[:start] + f"models:\n  {models}" + config[end:])
+
+
+def test_uhcs24_cross_validation_end_to_end_on_whole_test_images(tmp_path):
     uhcs24 = SHARED_DATA / "uhcs24"
     if not (uhcs24 / "folds_decost2019.json").is_file():
         pytest.skip(f"{uhcs24}: UHCS-24 not found (see ../shared/data/README.md)")
     # One fold, one small model, a few iterations: the protocol's machinery, not its accuracy.
-    tiny = tmp_path / "tiny.yaml"
-    tiny.write_text(
-        "split: {fold: 3}\n"
-        "models: {deeplabv3plus_mobilenetv2: {weights: null, batch_size: 4}}\n"
+    _workflow_copy(tmp_path, "deeplabv3plus_mobilenetv2: {weights: null, batch_size: 4}")
+    (tmp_path / "tiny.yaml").write_text(
+        "split: {folds: [3]}\n"
         "train: {max_iterations: 3, validation_frequency: 3, workers: 0, threads: 2}\n"
         "predict: {batch_size: 2}\n"
     )
-    target = "results/uhcs24/folds/3/metrics/whole_images/rf_masks/deeplabv3plus_mobilenetv2.json"
-    result = snakemake(
-        tmp_path,
-        target,
-        "--configfile",
-        str(REPO / "workflow/presets/uhcs24.yaml"),
-        str(tiny),
-        "--config",
-        f"dataset={{'path': '{uhcs24}'}}",
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile"]
+        + [
+            "workflow/presets/uhcs24.yaml",
+            "tiny.yaml",
+            "--config",
+            f"dataset={{'path': '{uhcs24}'}}",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     assert result.returncode == 0, result.stdout[-3000:]
     out = tmp_path / "results" / "uhcs24" / "folds" / "3"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["3"]  # only the folds asked for
     folds = json.loads((uhcs24 / "folds_decost2019.json").read_text())
     with open(out / "split.tsv") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
@@ -260,36 +269,36 @@ def test_uhcs24_fold_end_to_end_scored_on_whole_test_images(tmp_path):
     masks = sorted((out / "predictions/deeplabv3plus_mobilenetv2/test_images/masks").iterdir())
     assert [p.stem for p in masks] == sorted(folds["3"])
     assert io.read_labels(masks[0], 4).shape == (484, 645)
-    scores = json.loads((tmp_path / target).read_text())
+    scores = json.loads(
+        (out / "metrics/whole_images/rf_masks/deeplabv3plus_mobilenetv2.json").read_text()
+    )
     assert scores["scored_on"] == "images" and scores["n_images"] == 4
     assert scores["reference"] == "rf_masks"
     for key in ("global_accuracy", "mean_accuracy", "mean_iou", "weighted_iou"):
         assert 0.0 <= scores[key] <= 1.0
     assert set(scores["per_class"]) == {"matrix", "network", "spheroidite", "widmanstatten"}
+    assert (out / "tables" / "table4.md").is_file()
     # The cross-validation table over the folds run (one here), beside the published figures.
-    table = tmp_path / "results" / "uhcs24" / "tables" / "comparison.md"
-    compare = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "steelseg",
-            "compare",
-            str(out),
-            "--models",
-            "deeplabv3plus_mobilenetv2",
-            "--classes",
-            "matrix,network,spheroidite,widmanstatten",
-            "--published",
-            str(REPO / "workflow/published/uhcs24/published_results.tsv"),
-            "--out",
-            str(table),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert compare.returncode == 0, compare.stderr
-    lines = table.read_text().splitlines()
+    lines = (tmp_path / "results/uhcs24/tables/comparison.md").read_text().splitlines()
     ours = next(line for line in lines if "steelseg DeepLabV3+ (MobileNetV2)" in line)
     assert f"| {100 * scores['mean_iou']:.1f} " in ours  # one fold: the mean, no std
     assert any("DeCost et al. 2019" in line and "69.8 ± 2.2" in line for line in lines)
     assert any("Luengo et al. 2022" in line and "76.71" in line for line in lines)
+
+
+def test_folds_not_in_the_file_stop_at_start_up(tmp_path):
+    uhcs24 = SHARED_DATA / "uhcs24"
+    if not (uhcs24 / "folds_decost2019.json").is_file():
+        pytest.skip(f"{uhcs24}: UHCS-24 not found (see ../shared/data/README.md)")
+    (tmp_path / "bad.yaml").write_text("split: {folds: [2, 9]}\n")
+    result = snakemake(
+        tmp_path,
+        "-n",
+        "--configfile",
+        str(REPO / "workflow/presets/uhcs24.yaml"),
+        str(tmp_path / "bad.yaml"),
+        "--config",
+        f"dataset={{'path': '{uhcs24}'}}",
+    )
+    assert result.returncode != 0
+    assert "split.folds [9] not in" in result.stdout and "folds 0, 1, 2, 3, 4, 5" in result.stdout

@@ -71,7 +71,7 @@ rule split:
     container:
         image("data")
     params:
-        options=split_options(),
+        options=split_options,
     shell:
         "python -m steelseg split --tiles {input.tiles} --out {output} {params.options} > {log} 2>&1"
 

@@ -4,6 +4,7 @@
 
 wildcard_constraints:
     reference="rf_masks|exact_truth",
+    fold=r"\d+",
 
 
 rule test_labels:
@@ -91,8 +92,16 @@ use rule evaluate as evaluate_exact_truth with:
 rule report:
     input:
         metrics_files(),
-        expand(f"{RESULTS}/models/{{model}}/summary.json", model=MODELS),
-        expand(f"{RESULTS}/predictions/{{model}}/test_tiles", model=MODELS),
+        expand(
+            f"{RESULTS}/models/{{model}}/summary.json",
+            model=MODELS,
+            allow_missing=True,
+        ),
+        expand(
+            f"{RESULTS}/predictions/{{model}}/test_tiles",
+            model=MODELS,
+            allow_missing=True,
+        ),
         tiles=f"{RESULTS}/tiles",
         labels=f"{RESULTS}/test_tiles/rf_masks",
     output:
@@ -197,6 +206,30 @@ rule evaluate_images:
         "--class-names {params.classes} --scored-on images "
         "--reference {wildcards.reference} --model {wildcards.model} --out {output} "
         "> {log} 2>&1"
+
+
+# Cross-validation (split mode folds): each model's whole-image scores over the folds, mean ± std,
+# beside the published results on the data set (dataset.published).
+rule compare:
+    input:
+        expand(
+            f"{RESULTS}/metrics/whole_images/rf_masks/{{model}}.json",
+            fold=FOLDS,
+            model=MODELS,
+        ),
+    output:
+        f"{DATASET_RESULTS}/tables/comparison.md",
+    log:
+        f"{DATASET_RESULTS}/logs/compare.log",
+    conda:
+        "../../envs/data.yaml"
+    container:
+        image("data")
+    params:
+        folds=expand(RESULTS, fold=FOLDS),
+        options=compare_options(),
+    shell:
+        "python -m steelseg compare {params.folds} {params.options} --out {output} > {log} 2>&1"
 
 
 # New micrographs (config predict.images) segmented whole by one trained model: masks,

@@ -44,7 +44,7 @@ rule train:
         gpu=1,
     params:
         classes=CLASS_NAMES,
-        out=lambda wildcards: f"{RESULTS}/models/{wildcards.model}",
+        out=lambda wildcards, output: os.path.dirname(output.checkpoint),
         options=train_options,
     shell:
         "python -m steelseg train --tiles {input.tiles} --split {input.split} "
