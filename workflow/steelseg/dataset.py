@@ -121,7 +121,7 @@ def export_images(
     `steelseg evaluate --scored-on images`: ``images/`` (RGB), ``rf_masks/`` (the dense masks
     the models trained on) and, where the data set has exact truth, ``exact_truth/``."""
     masks = Path(masks)
-    counts = {"images": 0, "rf_masks": 0, "exact_truth": 0}
+    with_truth = 0
     with io.atomic_dir(out) as tmp:
         for name in names:
             if name not in dataset.images:
@@ -136,10 +136,8 @@ def export_images(
                 )
             io.write_png(tmp / "images" / f"{name}.png", image)
             io.write_png(tmp / "rf_masks" / f"{name}.png", mask)
-            counts["images"] += 1
-            counts["rf_masks"] += 1
             if name in dataset.truth:
                 truth = dataset.read_label("truth", name, num_classes, image.shape)
                 io.write_png(tmp / "exact_truth" / f"{name}.png", truth)
-                counts["exact_truth"] += 1
-    return counts
+                with_truth += 1
+    return {"images": len(names), "rf_masks": len(names), "exact_truth": with_truth}

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter
 from pathlib import Path
@@ -207,11 +206,7 @@ def leaked_images(split_rows: list[dict[str, object]]) -> set[str]:
 
 def images_in_set(path: str | Path, set_name: str) -> list[str]:
     """Source images whose tiles split.tsv puts in ``set_name``, in first-seen order."""
-    path = Path(path)
-    if not path.is_file():
-        raise SteelsegError(f"{path}: split file not found; run the split step first")
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
+    rows = io.read_table(path, ("image", "set"), "run the split step first")
     images = [row["image"] for row in rows if row["set"] == set_name]
     if not images:
         raise SteelsegError(f"{path}: no image in the {set_name} set; check the split")
