@@ -58,6 +58,15 @@ def test_not_an_image_and_missing_file(tmp_path):
         io.read_image(tmp_path / "missing.png")
 
 
+def test_palette_png_is_colours_as_a_picture_and_indices_as_a_mask(tmp_path):
+    indices = np.array([[0, 1, 2], [2, 1, 0]], np.uint8)
+    palette = np.array([[10, 20, 30], [200, 100, 0], [0, 0, 255]], np.uint8)
+    io.write_png(tmp_path / "p.png", indices, palette=palette)
+    assert Image.open(tmp_path / "p.png").mode == "P"
+    np.testing.assert_array_equal(io.read_image(tmp_path / "p.png"), palette[indices])
+    np.testing.assert_array_equal(io.read_labels(tmp_path / "p.png", 3), indices)
+
+
 def test_label_values_outside_class_list(tmp_path):
     Image.fromarray(np.array([[0, 1], [2, 1]], np.uint8)).save(tmp_path / "m.png")
     assert io.read_labels(tmp_path / "m.png", 3).max() == 2

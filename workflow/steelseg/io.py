@@ -27,8 +27,12 @@ IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
 Image.MAX_IMAGE_PIXELS = 1 << 30
 
 
-def _read_raw(path: Path) -> np.ndarray:
-    """Decode any accepted file into a numpy array, or raise one clear error."""
+def _read_raw(path: Path, resolve_palette: bool = False) -> np.ndarray:
+    """Decode any accepted file into a numpy array, or raise one clear error.
+
+    A palette (indexed-colour) PNG decodes to its indices: right for label masks (VOC style),
+    while ``resolve_palette`` gives a picture's colours instead.
+    """
     path = Path(path)
     if not path.is_file():
         raise SteelsegError(f"{path}: file not found; check the path or the samples.tsv row")
@@ -42,7 +46,10 @@ def _read_raw(path: Path) -> np.ndarray:
         else:
             with Image.open(path) as im:
                 im.load()  # force full decoding so truncated files fail here
-                array = np.asarray(im)
+                if resolve_palette and im.mode in ("P", "PA"):
+                    array = np.asarray(im.convert("RGBA" if "transparency" in im.info else "RGB"))
+                else:
+                    array = np.asarray(im)
     except (OSError, ValueError, UnidentifiedImageError, SyntaxError) as exc:
         raise SteelsegError(
             f"{path}: cannot read image ({exc}); the file is corrupt or truncated, re-export it"
@@ -79,7 +86,7 @@ def _to_uint8(array: np.ndarray, path: Path) -> np.ndarray:
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Read a micrograph as RGB uint8 (H, W, 3): gray is replicated, alpha is dropped."""
     path = Path(path)
-    array = _read_raw(path)
+    array = _read_raw(path, resolve_palette=True)
     if array.ndim == 3 and array.shape[0] in (3, 4) and array.shape[-1] not in (3, 4):
         array = np.moveaxis(array, 0, -1)  # planar TIFF (C, H, W)
     if array.ndim == 3:
@@ -122,14 +129,23 @@ def read_labels(path: str | os.PathLike, num_values: int, what: str = "mask") ->
     return array.astype(np.uint8)
 
 
-def write_png(path: str | os.PathLike, array: np.ndarray, compress_level: int = 6) -> None:
-    """Write uint8 gray/RGB as PNG, atomically (zlib level 1 is fastest, 9 smallest)."""
+def write_png(
+    path: str | os.PathLike,
+    array: np.ndarray,
+    compress_level: int = 6,
+    palette: np.ndarray | None = None,
+) -> None:
+    """Write uint8 gray/RGB as PNG, atomically (zlib level 1 is fastest, 9 smallest).
+
+    With ``palette`` (N x 3 uint8), ``array`` holds indices into it: an indexed-colour PNG.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    picture = Image.fromarray(np.ascontiguousarray(array))
+    if palette is not None:
+        picture.putpalette(np.ascontiguousarray(palette, dtype=np.uint8).tobytes())
     with atomic_file(path) as tmp:
-        Image.fromarray(np.ascontiguousarray(array)).save(
-            tmp, format="PNG", compress_level=compress_level
-        )
+        picture.save(tmp, format="PNG", compress_level=compress_level)
 
 
 def pyplot():

@@ -286,8 +286,10 @@ class ImageResult:
 
 def _write_outputs(out: Path, name: str, image, labels, colours) -> None:
     io.write_png(out / "masks" / f"{name}.png", labels)
-    # Overlays are big RGB pictures: fast zlib level keeps writing them off the critical path.
-    io.write_png(out / "overlays" / f"{name}.png", render.overlay(image, labels, colours), 1)
+    # The overlay is the costliest write: indexed colour and the fastest zlib level keep it
+    # (on the writer thread) from taking the network's CPU.
+    indices, palette = render.indexed_overlay(image, labels, colours)
+    io.write_png(out / "overlays" / f"{name}.png", indices, 1, palette=palette)
 
 
 def predict_images(

@@ -40,10 +40,28 @@ def colourise(labels: np.ndarray, colours: list[str]) -> np.ndarray:
 
 
 def overlay(image: np.ndarray, labels: np.ndarray, colours: list[str], alpha: float = 0.45):
-    """The micrograph with each class tinted in its colour (alpha-blended), RGB uint8."""
-    tint = colourise(labels, colours).astype(np.float32)
-    blended = image.astype(np.float32) * (1 - alpha) + tint * alpha
-    return np.round(blended).astype(np.uint8)
+    """The grey micrograph with each class tinted in its colour (alpha-blended), RGB uint8."""
+    indices, palette = indexed_overlay(image, labels, colours, alpha)
+    return palette[indices]
+
+
+def indexed_overlay(
+    image: np.ndarray, labels: np.ndarray, colours: list[str], alpha: float = 0.45
+) -> tuple[np.ndarray, np.ndarray]:
+    """The grey micrograph tinted by class, as palette indices (H, W) and the palette (N, 3).
+
+    One byte per pixel instead of three: as a PNG it encodes about 3x faster and is about 3x
+    smaller than the RGB overlay, which matters because the overlay is the costliest file
+    `predict` writes. Grey is quantised to 256 // classes levels (128 for ferrite–pearlite).
+    """
+    levels = max(1, 256 // len(colours))
+    rgb = image.astype(np.uint32)
+    grey = (299 * rgb[..., 0] + 587 * rgb[..., 1] + 114 * rgb[..., 2]) // 1000  # ITU-R 601
+    indices = labels.astype(np.uint32) * levels + grey * levels // 256
+    centres = (np.arange(levels) + 0.5) * (256 / levels)
+    tints = np.stack([hex_colour(c) for c in colours]).astype(np.float64)
+    palette = centres[None, :, None] * (1 - alpha) + tints[:, None, :] * alpha
+    return indices.astype(np.uint8), np.round(palette).astype(np.uint8).reshape(-1, 3)
 
 
 def montage(
