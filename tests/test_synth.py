@@ -96,7 +96,7 @@ def test_ferrite_is_light_pearlite_dark_with_grain_boundaries(synthetic):
 def test_normalised_sample_is_finer(tmp_path):
     from scipy import ndimage
 
-    rows = synth.generate(
+    synth.generate(
         tmp_path / "d",
         samples=2,
         images_per_sample=[1],
@@ -106,17 +106,13 @@ def test_normalised_sample_is_finer(tmp_path):
         grain_size_px=50,
         seed=5,
     )
-    # Each field's grain size varies around its sample's; the sheet records the field's.
-    size = {row["image"]: row["grain_size_px"] for row in rows}
-    assert size["S2_normalised_01"] < 0.85 * size["S1_annealed_01"]
     lengths = {}
     for name in ("S1_annealed_01", "S2_normalised_01"):
         truth = io.read_labels(tmp_path / "d" / "truth" / f"{name}.png", 2)
         # Phase-boundary length per area scales as 1 / grain size.
         edges = truth != ndimage.binary_erosion(truth, border_value=1)
         lengths[name] = edges.mean()
-    finer = size["S1_annealed_01"] / size["S2_normalised_01"]
-    assert lengths["S2_normalised_01"] > 0.75 * finer * lengths["S1_annealed_01"]
+    assert lengths["S2_normalised_01"] > 1.3 * lengths["S1_annealed_01"]
 
 
 def test_bad_options(tmp_path):
@@ -140,11 +136,8 @@ def test_grain_size_per_sample_sets_each_samples_magnification(tmp_path):
         grain_size_px=[60, 15, 60],
         seed=2,
     )
-    # The normalised third sample is 0.6x finer at the same magnification as the first; each
-    # field's grain size lies within the field-to-field spread around its sample's.
-    low, high = np.exp(synth.FIELD_GRAIN_LOG_RANGE)
-    for row, nominal in zip(rows, [60.0, 15.0, 36.0], strict=True):
-        assert nominal * low - 0.05 <= row["grain_size_px"] <= nominal * high + 0.05, row
+    # The normalised third sample is 0.6x finer at the same magnification as the first.
+    assert [r["grain_size_px"] for r in rows] == [60.0, 15.0, 36.0]
     density = {}
     for row in rows:
         truth = io.read_labels(tmp_path / "d" / "truth" / f"{row['image']}.png", 2)

@@ -50,7 +50,6 @@ def lever_rule_pearlite_fraction(carbon: float) -> float:
 
 
 REFERENCE_GRAIN_PX = 60.0  # annealed grain size at the magnification the spacings refer to
-FIELD_GRAIN_LOG_RANGE = (np.log(0.85), np.log(1.18))  # one field's grain size / the sample's
 
 
 @dataclass(frozen=True)
@@ -117,9 +116,7 @@ def _pearlite_mask(rng, grains, seed_distance, fraction, grain_px):
         return np.full(grains.shape, fraction >= 1)
     n = int(grains.max()) + 1
     score = seed_distance + 0.2 * rng.standard_normal(n)[grains]
-    # Banding: Mn segregation in rolled steel leaves ferrite-rich and pearlite-rich bands, so
-    # one field holds both pearlite islands and pearlite matrix.
-    score += 0.35 * _smooth_field(rng, grains.shape, 8 * grain_px)
+    score += 0.15 * _smooth_field(rng, grains.shape, 3 * grain_px)
     score += 0.1 * _smooth_field(rng, grains.shape, grain_px / 5)  # ragged interfaces
     return score > np.quantile(score, 1 - fraction)
 
@@ -143,16 +140,11 @@ class Look:
     0.8-1.15 for R : G : B). Pearlite colonies span optical densities of about 0.2-0.9
     (median ~0.5), as the luminance distributions of the same crops show: the median pearlite
     pixel at 0.5 (SAE 1020, dark etch) to 0.65 (SAE 1045) of the ferrite's brightness.
-    Pearlite absorbs blue relatively more than the etched grain boundaries (B/R of the optical
-    density about 0.9-1.2 in compact dark patches, 0.75-1.05 along thin lines of the same
-    crops), so colonies look browner than the violet boundaries: ``pearlite_blue`` scales k_B
-    for pearlite only.
     """
 
     light: np.ndarray  # RGB of unetched ferrite under this illumination, 0..1
     absorbance: np.ndarray  # k_c, R : G : B
     etch: float  # scales every optical density: light etch -> light-brown pearlite
-    pearlite_blue: float = 1.15  # k_B of pearlite relative to the grain boundaries'
 
 
 def sample_look(rng: np.random.Generator) -> Look:
@@ -163,12 +155,7 @@ def sample_look(rng: np.random.Generator) -> Look:
         light = np.array([1.0, 0.94, 0.91]) + rng.normal(0, 0.03, 3)
     light = np.clip(light, 0.6, 1.0) * rng.uniform(0.82, 0.95)
     absorbance = np.array([1.0, rng.uniform(1.25, 1.55), rng.uniform(0.75, 1.2)])
-    return Look(
-        light=light,
-        absorbance=absorbance,
-        etch=float(rng.uniform(0.7, 1.2)),
-        pearlite_blue=float(rng.uniform(1.05, 1.35)),
-    )
+    return Look(light=light, absorbance=absorbance, etch=float(rng.uniform(0.7, 1.2)))
 
 
 def image_look(rng: np.random.Generator, sample: Look) -> Look:
@@ -179,7 +166,6 @@ def image_look(rng: np.random.Generator, sample: Look) -> Look:
         light=np.clip(sample.light * exposure, 0.4, 1.0),
         absorbance=sample.absorbance * rng.uniform(0.95, 1.05, 3),
         etch=sample.etch * float(rng.uniform(0.85, 1.15)),
-        pearlite_blue=sample.pearlite_blue,
     )
 
 
@@ -196,9 +182,8 @@ def micrograph(
 
     ``grain_px`` (the annealed grain size in pixels) sets the magnification. Below the
     reference the image is rendered as a detail view reduced in size (an overview, or a
-    micrograph resampled for publication): grains and lamellae shrink, but the optics do not
-    resolve detail finer than about a pixel, so boundaries stay 1-2 px wide and lamellae finer
-    than the blur vanish into a smooth, dark colony, as in real low-magnification micrographs.
+    micrograph resampled for publication): grains, lamellae, grooves and blur all shrink, so
+    boundaries become thin crisp lines and pearlite colonies unresolved mottled patches.
     """
     look = image_look(rng, look)
     magnification = grain_px / REFERENCE_GRAIN_PX
@@ -208,55 +193,43 @@ def micrograph(
     truth = _pearlite_mask(rng, grains, seed_distance, pearlite_fraction, grain_px)
     truth = truth.astype(np.uint8)
     g = grains
-    # The point-spread function's width in pixels: it shrinks with the magnification only
-    # down to the camera's pixel pitch.
-    psf = rng.uniform(0.6, 1.4) * max(0.6, min(1.0, magnification))
 
     # Ferrite: nearly unetched, each grain a slightly different tone (orientation contrast).
     density = rng.uniform(0.0, 0.08, n)[g].astype(np.float32)
     # Pearlite colonies (one per grain they occupy): a base density, cementite lamellae at a
     # random angle, spacing and phase per colony, and a blotchy mottle where the optics cannot
-    # resolve the lamellae. The lamellae's contrast is the optics' transfer at their spacing,
-    # exp(-2 pi^2 psf^2 / spacing^2): lamellae far finer than the blur leave only their mean
-    # (drawing them anyway would alias into pixel noise that no real micrograph shows).
+    # resolve the lamellae (fine or steeply cut colonies), as at low magnification.
     angle = rng.uniform(0, np.pi, n)
-    spacing = condition.lamella_spacing_px * magnification * rng.uniform(0.6, 1.5, n)
-    spacing = np.maximum(spacing, 1.0)
+    spacing = np.maximum(condition.lamella_spacing_px * magnification * rng.uniform(0.6, 1.5, n), 1)
     phase = rng.uniform(0, 2 * np.pi, n)
-    base = rng.uniform(0.3, 0.8, n)
-    transfer = np.exp(-2 * (np.pi * psf / spacing) ** 2) * (spacing >= 2)
-    lamellae = rng.uniform(0.0, 0.35, n) * transfer
+    base = rng.uniform(0.3, 0.75, n)
+    lamellae = rng.uniform(0.0, 0.35, n)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     wave = np.cos(
         2 * np.pi * (xx * np.cos(angle)[g] + yy * np.sin(angle)[g]) / spacing[g] + phase[g]
     )
-    mottle_px = max(2.0, rng.uniform(2.0, 5.0) * magnification)
-    mottle = _smooth_field(rng, (height, width), mottle_px)
-    modulation = 1 + lamellae[g] * wave + rng.uniform(0.1, 0.35) * mottle
+    mottle = _smooth_field(rng, (height, width), max(1.0, rng.uniform(2.0, 5.0) * magnification))
+    modulation = 1 + lamellae[g] * wave + rng.uniform(0.15, 0.45) * mottle
     # Ferrite lamellae between the cementite lighten a colony, at most to unetched ferrite.
     colony = base[g] * np.clip(modulation, 0.0, None)
-    pearlite = truth == PEARLITE
-    colony_density = np.where(pearlite, colony, 0.0).astype(np.float32)
-    density = np.where(pearlite, 0.0, density)
+    density = np.where(truth == PEARLITE, colony, density)
 
     # Nital attacks grain boundaries: dark grooves between ferrite grains (still ferrite) and
-    # a fainter line where ferrite meets pearlite. Width and depth vary from image to image;
-    # the groove is never drawn thinner than the optics can image it.
-    ferrite = ~pearlite
+    # a fainter line where ferrite meets pearlite. Width and depth vary from image to image.
+    ferrite = truth == FERRITE
     edges = _boundaries(grains) & (ferrite | np.roll(ferrite, -1, 1) | np.roll(ferrite, -1, 0))
     interface = ferrite != ndimage.binary_erosion(ferrite, border_value=1)
-    width_px = rng.uniform(0.5, 1.2) * max(0.6, min(1.0, magnification))
+    width_px = max(0.3, rng.uniform(0.5, 1.2) * min(1.0, magnification))
     groove = ndimage.gaussian_filter(edges.astype(np.float32), width_px) * (2.5 * width_px)
     groove += 0.5 * ndimage.gaussian_filter(interface.astype(np.float32), width_px)
     density += np.clip(groove, 0, 1) * rng.uniform(0.9, 1.5)
 
-    # Optics: reflectance (pearlite browner than the grooves), blur, vignetting and slow
-    # illumination drift, then sensor noise.
-    pearlite_absorbance = look.absorbance * np.array([1.0, 1.0, look.pearlite_blue])
-    optical_density = density[..., None] * look.absorbance
-    optical_density += colony_density[..., None] * pearlite_absorbance
-    reflectance = np.exp(-look.etch * optical_density).astype(np.float32)
-    reflectance = ndimage.gaussian_filter(reflectance, (psf, psf, 0))
+    # Optics: reflectance, blur, vignetting and slow illumination drift, then sensor noise.
+    reflectance = np.exp(-(look.etch * density)[..., None] * look.absorbance)
+    reflectance = ndimage.gaussian_filter(
+        reflectance.astype(np.float32),
+        (max(0.3, rng.uniform(0.6, 1.4) * min(1.0, magnification)),) * 2 + (0,),
+    )
     r2 = ((yy - height / 2) / height) ** 2 + ((xx - width / 2) / width) ** 2
     light = 1.0 - 0.35 * r2 + 0.03 * _smooth_field(rng, (height, width), max(height, width) / 4)
     rgb = reflectance * (light[..., None] * look.light)
@@ -369,10 +342,8 @@ def generate(
             for i, iseed in enumerate(sseed.spawn(count)):
                 rng = np.random.default_rng(iseed)
                 name = f"{sample}_{condition.name}_{i + 1:02d}"
-                # Grain size differs from field to field of one specimen.
-                field_grain_px = grain_px * float(np.exp(rng.uniform(*FIELD_GRAIN_LOG_RANGE)))
                 image, truth, grains = micrograph(
-                    rng, height, width, fraction, field_grain_px, condition, look
+                    rng, height, width, fraction, grain_px, condition, look
                 )
                 io.write_png(tmp / "images" / f"{name}.png", image)
                 io.write_png(tmp / "truth" / f"{name}.png", truth)
@@ -383,7 +354,7 @@ def generate(
                         "image": name,
                         "sample": sample,
                         "condition": condition.name,
-                        "grain_size_px": round(field_grain_px * condition.grain_scale, 1),
+                        "grain_size_px": round(grain_px * condition.grain_scale, 1),
                         "carbon_wt_pct": carbon,
                         "pearlite_fraction_target": round(fraction, 4),
                         "pearlite_fraction": round(float(truth.mean()), 4),
