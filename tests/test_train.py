@@ -114,16 +114,20 @@ def _train_command(tiles, split, out, *extra):
     ]
 
 
-def test_killed_training_resumes_to_the_same_final_state(tile_store, tmp_path):
+@pytest.mark.parametrize("augment", ["none", "photometric"])
+def test_killed_training_resumes_to_the_same_final_state(tile_store, tmp_path, augment):
     tiles, split = tile_store
+    extra = ("--augment", augment)
     whole = subprocess.run(
-        _train_command(tiles, split, tmp_path / "whole"), capture_output=True, text=True
+        _train_command(tiles, split, tmp_path / "whole", *extra), capture_output=True, text=True
     )
     assert whole.returncode == 0, whole.stderr
     # Start again elsewhere and kill -9 it as soon as its first resume checkpoint exists.
     out = tmp_path / "killed"
     process = subprocess.Popen(
-        _train_command(tiles, split, out), stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+        _train_command(tiles, split, out, *extra),
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
     )
     deadline = time.time() + 120
     while not (out / "resume.pt").exists() and process.poll() is None and time.time() < deadline:
@@ -132,7 +136,9 @@ def test_killed_training_resumes_to_the_same_final_state(tile_store, tmp_path):
     process.wait()
     assert process.returncode == -signal.SIGKILL, "training ended before it could be killed"
     assert not (out / "checkpoint.pt").exists()
-    resumed = subprocess.run(_train_command(tiles, split, out), capture_output=True, text=True)
+    resumed = subprocess.run(
+        _train_command(tiles, split, out, *extra), capture_output=True, text=True
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming unet from iteration" in resumed.stderr
     assert "from iteration 0" not in resumed.stderr

@@ -209,7 +209,8 @@ def train_options(wildcards):
         f"--weights {model_weights(wildcards.model)} --batch-size {m.get('batch_size', 32)} "
         f"--epochs {t['epochs']} --lr {t['learning_rate']} --l2 {t['l2']} "
         f"--validation-frequency {t['validation_frequency']} --patience {t['patience']} "
-        f"--seed {t['seed']} --device {t['device']} --workers {t['workers']}"
+        f"--seed {t['seed']} --device {t['device']} --workers {t['workers']} "
+        f"--augment {t['augment']}"
     )
     if t["max_iterations"]:
         options += f" --max-iterations {t['max_iterations']}"

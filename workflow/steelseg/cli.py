@@ -368,6 +368,13 @@ def _weights(value: str | None) -> str | None:
     type=click.IntRange(1),
     help="Write the resume checkpoint every N iterations (default: at validations).",
 )
+@click.option(
+    "--augment",
+    default="none",
+    show_default=True,
+    type=click.Choice(["none", "photometric"]),
+    help="Per-tile exposure, contrast, gamma, white balance, blur and noise (paper: none).",
+)
 @click.option("--seed", default=0, show_default=True, type=int)
 @DEVICE
 @click.option(
@@ -401,6 +408,7 @@ def train(
     patience,
     max_iterations,
     checkpoint_every,
+    augment,
     seed,
     device,
     workers,
@@ -424,6 +432,7 @@ def train(
         workers=workers,
         checkpoint_every=checkpoint_every,
         weights=_weights(weights),
+        augment=augment,
     )
     summary = run_training(model, tiles_dir, split_path, classes, out, config, threads, resume)
     rows = [(k, v) for k, v in summary.items() if k != "class_weights"]

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from . import io
+from . import augment, io
 from .errors import SteelsegError
 from .models import build_model, count_parameters, spec
 from .tiles import TileStore
@@ -60,6 +60,7 @@ class TrainConfig:
     workers: int = 0
     checkpoint_every: int | None = None  # default: at every validation
     weights: str | None = None
+    augment: str = "none"  # or "photometric" (augment.py); the paper: none
 
     def fingerprint(self, model: str, n_train: int) -> str:
         """What must match for a resume to be the same run (device and workers may differ)."""
@@ -115,12 +116,19 @@ def class_weights(masks: np.ndarray, tiles: np.ndarray, num_classes: int) -> np.
     return weights.astype(np.float32)
 
 
-def to_network_input(images: np.ndarray | torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+def to_network_input(
+    images: np.ndarray | torch.Tensor,
+    mean=IMAGENET_MEAN,
+    std=IMAGENET_STD,
+    augment_rng: np.random.Generator | None = None,
+):
     """uint8 (N, H, W, 3) -> float (N, 3, H, W) scaled to [0, 1] and normalised: the one
-    transform that training and inference share."""
+    transform that training and inference share (training may re-light the tiles first)."""
     if isinstance(images, np.ndarray):  # torch wants writable memory (decoded PNGs are not)
         images = torch.from_numpy(np.require(images, requirements=("C", "W")))
     x = images.permute(0, 3, 1, 2).float().div_(255)
+    if augment_rng is not None:
+        x = augment.photometric(x, augment_rng)
     return (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
 
 
@@ -140,10 +148,21 @@ def in_order(tiles: np.ndarray, size: int) -> list[np.ndarray]:
 
 
 class TileBatches(torch.utils.data.Dataset):
-    """Whole mini-batches read from the memory-mapped store in one sorted slice each."""
+    """Whole mini-batches read from the memory-mapped store in one sorted slice each.
 
-    def __init__(self, root: Path, batches: list[np.ndarray], labels: str = "masks"):
+    With ``augment_key`` = (seed, epoch, index of the first batch in its epoch), each batch is
+    re-lit by ``augment.photometric`` with draws fixed by its place in the epoch.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        batches: list[np.ndarray],
+        labels: str = "masks",
+        augment_key: tuple[int, int, int] | None = None,
+    ):
         self.root, self.batches, self.labels = root, batches, labels
+        self.augment_key = augment_key
         self._images = self._masks = None
 
     def __len__(self) -> int:
@@ -158,7 +177,11 @@ class TileBatches(torch.utils.data.Dataset):
         images = torch.from_numpy(np.ascontiguousarray(self._images[index[order]]))
         masks = torch.from_numpy(np.ascontiguousarray(self._masks[index[order]])).long()
         inverse = torch.from_numpy(np.argsort(order))
-        return to_network_input(images[inverse]), masks[inverse]
+        rng = None
+        if self.augment_key is not None:
+            seed, epoch, first = self.augment_key
+            rng = augment.batch_rng(seed, epoch, first + i)
+        return to_network_input(images[inverse], augment_rng=rng), masks[inverse]
 
 
 def epoch_batches(tiles: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
@@ -168,11 +191,11 @@ def epoch_batches(tiles: np.ndarray, batch_size: int, seed: int, epoch: int) -> 
     return [order[i : i + size] for i in range(0, len(order) - size + 1, size)]
 
 
-def _loader(root, batches, workers):
+def _loader(root, batches, workers, augment_key=None):
     # Its own generator: a DataLoader iterator otherwise draws its base seed from the global
     # torch RNG, so a resumed run (one loader more) would get other dropout masks.
     return torch.utils.data.DataLoader(
-        TileBatches(root, batches),
+        TileBatches(root, batches, augment_key=augment_key),
         batch_size=None,
         shuffle=False,
         num_workers=workers,
@@ -350,7 +373,10 @@ class Trainer:
             batches = epoch_batches(
                 self.split["train"], config.batch_size, config.seed, state.epoch
             )[state.position :]
-            for images, masks in _loader(self.store.root, batches, config.workers):
+            key = None
+            if config.augment == "photometric":
+                key = (config.seed, state.epoch, state.position)
+            for images, masks in _loader(self.store.root, batches, config.workers, key):
                 loss, accuracy = self._train_step(images, masks)
                 state.iteration += 1
                 state.position += 1
