@@ -65,6 +65,16 @@ def test_window_layout_mirrors_the_leftover_span_into_margins():
     assert predict.window_layout(500, 100, 0) == (0, [0, 100, 200, 300, 400])
 
 
+@pytest.mark.parametrize("classes", [1, 2, 3, 5])
+def test_class_indices_are_argmax_with_ties_to_the_lower_class(classes):
+    generator = torch.Generator().manual_seed(classes)
+    # small integers: many exact ties, where argmax picks the first maximum
+    scores = torch.randint(-3, 3, (classes, 37, 53), generator=generator).float()
+    indices = predict.class_indices(scores)
+    assert indices.dtype == torch.uint8
+    assert torch.equal(indices.long(), scores.argmax(0))
+
+
 def test_one_tile_image_equals_the_direct_forward_pass(trained):
     image, _ = fresh_micrograph(1, 128, 128)
     checkpoint = torch.load(trained, weights_only=True)
@@ -191,6 +201,31 @@ def test_any_size_and_any_input_format(trained, tmp_path):
     tint = np.where(masks["rgb"] == 0, 255.0, 0.0)
     assert np.abs(overlay[..., 1] - (0.55 * grey + 0.45 * tint)).max() <= 2
     assert (tmp_path / "out" / "overview.png").stat().st_size > 10_000
+
+
+def test_overview_is_drawn_once_its_columns_are_full(trained, tmp_path, monkeypatch):
+    monkeypatch.setattr(predict, "OVERVIEW_IMAGES", 3)
+    drawn = []
+    original = predict.render.montage
+
+    def montage(panels, *args, **kwargs):
+        drawn.append((len(panels), kwargs["title"]))
+        original(panels, *args, **kwargs)
+
+    monkeypatch.setattr(predict.render, "montage", montage)
+    for k in range(5):
+        io.write_png(tmp_path / "in" / f"m{k}.png", fresh_micrograph(20 + k, 64, 80)[0])
+    (tmp_path / "in" / "m5.png").write_bytes(b"not a png")  # fails after the overview is full
+    paths = predict.expand_inputs([tmp_path / "in"])
+    results, failures = predict.predict_images(paths, window(trained), tmp_path / "out")
+    assert len(results) == 5 and len(failures) == 1
+    assert drawn == [(3, f"{MODEL}: first 3 of 6 images given")]
+    overview = Image.open(tmp_path / "out" / "overview.png")
+    assert overview.size[0] == round(2.6 * 3 * 130)  # three columns
+    # fewer images than columns: drawn at the end, with all of them
+    drawn.clear()
+    predict.predict_images(paths[:2], window(trained), tmp_path / "two")
+    assert drawn == [(2, f"{MODEL}: 2 image(s)")]
 
 
 def test_scale_returns_masks_at_the_image_size(trained):

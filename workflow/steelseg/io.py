@@ -158,10 +158,11 @@ def pyplot():
     return plt
 
 
-def save_figure(fig, path: str | os.PathLike, dpi: int = 130) -> None:
-    """Save a matplotlib figure as PNG, atomically, and free it."""
+def save_figure(fig, path: str | os.PathLike, dpi: int = 130, compress_level: int = 6) -> None:
+    """Save a matplotlib figure as PNG, atomically, and free it (zlib level 1 suits figures
+    made of photographs, which level 6 hardly shrinks further but encodes ~3x slower)."""
     with atomic_file(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format="png")
+        fig.savefig(tmp, dpi=dpi, format="png", pil_kwargs={"compress_level": compress_level})
     pyplot().close(fig)
 
 

@@ -218,7 +218,7 @@ class SlidingWindow:
             chunk = corners[start : start + self.window.batch_size]
             batch = torch.cat([x[:, :, y0 : y0 + tile, x0 : x0 + tile] for y0, x0 in chunk])
             for (y0, x0), logits in zip(chunk, self._network(batch), strict=True):
-                total[:, y0 : y0 + tile, x0 : x0 + tile] += logits * self.weights
+                total[:, y0 : y0 + tile, x0 : x0 + tile].addcmul_(logits, self.weights)
                 weight[:, y0 : y0 + tile, x0 : x0 + tile] += self.weights
         inside = (slice(None), slice(top, top + h), slice(left, left + w))
         return total[inside], weight[inside]
@@ -239,8 +239,22 @@ class SlidingWindow:
             scores = self.logits(image)
         else:  # the weights are the same for every class: no need to divide before argmax
             scores, _ = self._weighted_sum(image)
-        # argmax over a leading class axis is ~10x slower than over a contiguous last one.
-        return scores.permute(1, 2, 0).contiguous().argmax(-1).to(torch.uint8).cpu().numpy()
+        return class_indices(scores).cpu().numpy()
+
+
+def class_indices(scores: torch.Tensor) -> torch.Tensor:
+    """uint8 argmax over the leading class axis of (K, H, W) scores, ties to the lower index.
+
+    A running maximum over the K planes reads each plane once: for two classes a single
+    comparison, ~10x faster than ``argmax(0)`` (which strides across planes) on a CPU.
+    """
+    indices = torch.zeros(scores.shape[1:], dtype=torch.uint8, device=scores.device)
+    best = scores[0]
+    for k in range(1, scores.shape[0]):
+        indices.masked_fill_(scores[k] > best, k)
+        if k + 1 < scores.shape[0]:
+            best = torch.maximum(best, scores[k])
+    return indices
 
 
 def expand_inputs(items: list[str | Path]) -> list[Path]:
@@ -285,11 +299,13 @@ class ImageResult:
 
 
 def _write_outputs(out: Path, name: str, image, labels, colours) -> None:
-    io.write_png(out / "masks" / f"{name}.png", labels)
-    # The overlay is the costliest write: indexed colour and the fastest zlib level keep it
-    # (on the writer thread) from taking the network's CPU.
+    # zlib levels chosen on 2080x1542 images: the writer thread takes CPU from the network
+    # on small machines. Masks: level 1, 0.026 s and 140 kB (level 6: 0.041 s, 94 kB).
+    io.write_png(out / "masks" / f"{name}.png", labels, 1)
+    # The overlay (indexed colour) holds the micrograph's grain and hardly compresses: stored
+    # uncompressed it takes 0.003 s and 3.2 MB, against 0.076 s and 2.4 MB at level 1.
     indices, palette = render.indexed_overlay(image, labels, colours)
-    io.write_png(out / "overlays" / f"{name}.png", indices, 1, palette=palette)
+    io.write_png(out / "overlays" / f"{name}.png", indices, 0, palette=palette)
 
 
 def predict_images(
@@ -318,6 +334,12 @@ def predict_images(
         except SteelsegError as exc:
             return None, exc
 
+    def draw_overview(panels, shown: str) -> None:
+        title = f"{predictor.checkpoint['model_name']}: {shown}"
+        render.montage(panels, names, colours, out / "overview.png", title=title)
+
+    overview = None
+
     with ThreadPoolExecutor(max_workers=1) as reader, ThreadPoolExecutor(max_workers=1) as writer:
         pending = []
         upcoming = reader.submit(read, paths[0]) if paths else None
@@ -343,22 +365,17 @@ def predict_images(
                         render.overlay(small, small_labels, colours),
                     )
                 )
-        for job in pending:
-            job.result()
+                if len(thumbnails) == OVERVIEW_IMAGES and i + 1 < len(paths):
+                    # Full while images remain: drawn alongside them rather than after them.
+                    shown = f"first {OVERVIEW_IMAGES} of {len(paths)} images given"
+                    overview = writer.submit(draw_overview, thumbnails, shown)
+        if results and overview is None:
+            overview = writer.submit(draw_overview, thumbnails, f"{len(results)} image(s)")
+        for job in [*pending, overview]:
+            if job is not None:
+                job.result()
     if results:
         write_fractions(out / "phase_fractions.csv", results, um_per_px)
-        shown = (
-            f"first {len(thumbnails)} of {len(results)} images"
-            if len(results) > len(thumbnails)
-            else f"{len(results)} image(s)"
-        )
-        render.montage(
-            thumbnails,
-            names,
-            colours,
-            out / "overview.png",
-            title=f"{predictor.checkpoint['model_name']}: {shown}",
-        )
     return results, failures
 
 

@@ -92,4 +92,4 @@ def montage(
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
-    io.save_figure(fig, path, dpi=130)
+    io.save_figure(fig, path, dpi=130, compress_level=1)
