@@ -1,6 +1,8 @@
 import numpy as np
+import pytest
 import torch
 from steelseg import augment, train
+from steelseg.errors import SteelsegError
 from steelseg.tiles import TileStore
 
 from .conftest import CLASSES
@@ -85,3 +87,12 @@ def test_the_trainer_relights_training_batches_but_not_validation(tile_store, tm
     (val_none, run_none), (val_aug, run_aug) = logs["none"], logs["photometric"]
     assert val_none == val_aug
     assert run_none["training_loss"] != run_aug["training_loss"]
+
+
+def test_an_unknown_augmentation_is_a_clear_error(tile_store, tmp_path):
+    tiles, split = tile_store
+    config = train.TrainConfig(device="cpu", augment="photometrc")
+    with pytest.raises(SteelsegError, match="augment 'photometrc': unknown; use one of none"):
+        train.Trainer(
+            "unet", TileStore.open(tiles), train.read_split(split), CLASSES, config, tmp_path
+        )

@@ -240,6 +240,10 @@ class Trainer:
             )
         if len(split["train"]) == 0:
             raise SteelsegError("split: no training tiles; check the split fractions")
+        if config.augment not in augment.CHOICES:
+            raise SteelsegError(
+                f"augment '{config.augment}': unknown; use one of {', '.join(augment.CHOICES)}"
+            )
         multiple = spec(model_name).multiple
         if store.meta["size"] % multiple:
             raise SteelsegError(
