@@ -145,3 +145,34 @@ def test_grain_size_per_sample_sets_each_samples_magnification(tmp_path):
     assert density["S2"] > 2.5 * density["S1"]  # 4x lower magnification: 4x more interface
     with pytest.raises(SteelsegError, match="--grain-size 60,15: give one number or 3"):
         synth.generate(tmp_path / "x", samples=3, images_per_sample=[1], grain_size_px=[60, 15])
+
+
+def test_carbon_per_sample_sets_each_samples_pearlite_fraction(tmp_path):
+    from scipy import ndimage
+
+    rows = synth.generate(
+        tmp_path / "d",
+        samples=2,
+        images_per_sample=[1],
+        annotated_per_sample=0,
+        width=480,
+        height=360,
+        carbon=[0.45, 0.2],
+        grain_size_px=15,
+        seed=3,
+    )
+    assert [r["carbon_wt_pct"] for r in rows] == [0.45, 0.2]
+    islands = {}
+    for row, carbon in zip(rows, (0.45, 0.2), strict=True):
+        truth = io.read_labels(tmp_path / "d" / "truth" / f"{row['image']}.png", 2)
+        assert abs(truth.mean() - synth.lever_rule_pearlite_fraction(carbon)) <= 0.05
+        # Low carbon: pearlite as many small islands in ferrite; near eutectoid: fewer, larger
+        # connected regions.
+        labels, n = ndimage.label(truth == synth.PEARLITE)
+        islands[carbon] = truth.sum() / n
+    assert islands[0.2] < 0.5 * islands[0.45]
+    with pytest.raises(SteelsegError, match="--carbon 0.45,0.2: give one number or 3"):
+        synth.generate(tmp_path / "x", samples=3, images_per_sample=[1], carbon=[0.45, 0.2])
+    with pytest.raises(SteelsegError, match="--carbon 0.9"):
+        synth.generate(tmp_path / "x", samples=2, images_per_sample=[1], carbon=[0.45, 0.9])
+    assert not (tmp_path / "x").exists()

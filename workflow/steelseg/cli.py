@@ -113,10 +113,11 @@ DEVICE = click.option(
 @click.option("--height", default=1542, show_default=True, type=int, help="Image height, px.")
 @click.option(
     "--carbon",
-    default=0.45,
+    default="0.45",
     show_default=True,
-    type=float,
-    help="Carbon content, wt% (C45E: 0.45); sets the pearlite fraction (lever rule).",
+    callback=_comma_list(float),
+    help="Carbon content, wt% (C45E: 0.45): one number, or one per sample. It sets the "
+    "pearlite fraction (lever rule).",
 )
 @click.option(
     "--grain-size",
@@ -144,9 +145,13 @@ def synth(
         grain_size_px=grain_size,
         seed=seed,
     )
-    table = [(r["image"], r["sample"], r["condition"], r["pearlite_fraction"]) for r in rows]
-    click.echo(tabulate(table, headers=["image", "sample", "condition", "pearlite fraction"]))
-    click.echo(f"lever-rule target: {rows[0]['pearlite_fraction_target']}; wrote {out}")
+    table = [
+        (r["image"], r["sample"], r["condition"], r["carbon_wt_pct"], r["pearlite_fraction"])
+        for r in rows
+    ]
+    headers = ["image", "sample", "condition", "C wt%", "pearlite fraction"]
+    click.echo(tabulate(table, headers=headers))
+    click.echo(f"wrote {out} (lever-rule targets in samples.tsv)")
 
 
 @main.command("rf-masks")

@@ -301,16 +301,19 @@ def generate(
     annotated_per_sample: int = 2,
     width: int = 2080,
     height: int = 1542,
-    carbon: float = 0.45,
+    carbon: float | list[float] = 0.45,
     grain_size_px: float | list[float] = 60.0,
     seed: int = 0,
 ) -> list[dict[str, object]]:
     """Write a complete data set folder (images/, annotations/, truth/, samples.tsv) to ``out``.
 
+    ``carbon`` and ``grain_size_px``: one value for every sample, or one per sample (a spread
+    of carbon contents gives pearlite islands in ferrite as well as a pearlite matrix).
     Deterministic for a given seed: each image draws from its own child generator, so the
     n-th image is the same whatever the number of images after it.
     """
-    fraction = lever_rule_pearlite_fraction(carbon)
+    carbons = per_sample(carbon if isinstance(carbon, list) else [carbon], samples, "--carbon")
+    fractions = [lever_rule_pearlite_fraction(c) for c in carbons]
     counts = per_sample(images_per_sample or [12, 11, 11], samples, "--images-per-sample")
     grain_sizes = per_sample(
         grain_size_px if isinstance(grain_size_px, list) else [grain_size_px],
@@ -333,8 +336,16 @@ def generate(
         for folder in ("images", "annotations", "truth"):
             (tmp / folder).mkdir()
         progress = tqdm(total=sum(counts), desc="synth", unit="image")
-        for s, (condition, count, grain_px, sseed) in enumerate(
-            zip(sample_conditions(samples), counts, grain_sizes, sample_seeds, strict=True)
+        for s, (condition, count, grain_px, c, fraction, sseed) in enumerate(
+            zip(
+                sample_conditions(samples),
+                counts,
+                grain_sizes,
+                carbons,
+                fractions,
+                sample_seeds,
+                strict=True,
+            )
         ):
             sample = f"S{s + 1}"
             sample_rng = np.random.default_rng(sseed)
@@ -355,7 +366,7 @@ def generate(
                         "sample": sample,
                         "condition": condition.name,
                         "grain_size_px": round(grain_px * condition.grain_scale, 1),
-                        "carbon_wt_pct": carbon,
+                        "carbon_wt_pct": c,
                         "pearlite_fraction_target": round(fraction, 4),
                         "pearlite_fraction": round(float(truth.mean()), 4),
                     }
