@@ -219,12 +219,8 @@ def micrograph(
     ferrite = truth == FERRITE
     edges = _boundaries(grains) & (ferrite | np.roll(ferrite, -1, 1) | np.roll(ferrite, -1, 0))
     interface = ferrite != ndimage.binary_erosion(ferrite, border_value=1)
-    groove_px = rng.uniform(0.5, 1.2) * min(1.0, magnification)
-    width_px = max(0.3, groove_px)  # drawn no narrower than 0.3 px ...
-    # ... but a groove narrower than that darkens its pixels in proportion to its width (same
-    # optical density per unit length): at overview magnification grooves stay lighter than
-    # pearlite islands, as in real low-magnification micrographs.
-    groove = ndimage.gaussian_filter(edges.astype(np.float32), width_px) * (2.5 * groove_px)
+    width_px = max(0.3, rng.uniform(0.5, 1.2) * min(1.0, magnification))
+    groove = ndimage.gaussian_filter(edges.astype(np.float32), width_px) * (2.5 * width_px)
     groove += 0.5 * ndimage.gaussian_filter(interface.astype(np.float32), width_px)
     density += np.clip(groove, 0, 1) * rng.uniform(0.9, 1.5)
 
