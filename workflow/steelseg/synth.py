@@ -282,8 +282,9 @@ def scribbles(rng: np.random.Generator, truth: np.ndarray, grains: np.ndarray) -
     return annotation
 
 
-def per_sample(values: list, n_samples: int, option: str) -> list:
+def per_sample(values, n_samples: int, option: str) -> list:
     """One value for all samples, or one value per sample (``option`` names the setting)."""
+    values = values if isinstance(values, list) else [values]
     if len(values) == 1:
         return list(values) * n_samples
     if len(values) != n_samples:
@@ -312,14 +313,10 @@ def generate(
     Deterministic for a given seed: each image draws from its own child generator, so the
     n-th image is the same whatever the number of images after it.
     """
-    carbons = per_sample(carbon if isinstance(carbon, list) else [carbon], samples, "--carbon")
+    carbons = per_sample(carbon, samples, "--carbon")
     fractions = [lever_rule_pearlite_fraction(c) for c in carbons]
     counts = per_sample(images_per_sample or [12, 11, 11], samples, "--images-per-sample")
-    grain_sizes = per_sample(
-        grain_size_px if isinstance(grain_size_px, list) else [grain_size_px],
-        samples,
-        "--grain-size",
-    )
+    grain_sizes = per_sample(grain_size_px, samples, "--grain-size")
     if samples < 1 or min(counts) < 1:
         raise SteelsegError("--samples and --images-per-sample must be at least 1")
     if not 0 <= annotated_per_sample <= min(counts):
