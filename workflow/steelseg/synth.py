@@ -282,11 +282,11 @@ def scribbles(rng: np.random.Generator, truth: np.ndarray, grains: np.ndarray) -
     return annotation
 
 
-def per_sample(values, n_samples: int, option: str) -> list:
+def per_sample(values: float | list, n_samples: int, option: str) -> list:
     """One value for all samples, or one value per sample (``option`` names the setting)."""
     values = values if isinstance(values, list) else [values]
     if len(values) == 1:
-        return list(values) * n_samples
+        return values * n_samples
     if len(values) != n_samples:
         raise SteelsegError(
             f"{option} {','.join(map(str, values))}: give one number or {n_samples} (one per "
