@@ -164,7 +164,9 @@ def synth_options():
         f"--images-per-sample {','.join(map(str, s['images_per_sample']))} "
         f"--annotated-per-sample {s['annotated_per_sample']} "
         f"--width {s['width']} --height {s['height']} --carbon {_comma_join(s['carbon'])} "
-        f"--grain-size {_comma_join(s['grain_size_px'])} --seed {s['seed']}"
+        f"--grain-size {_comma_join(s['grain_size_px'])} --seed {s['seed']} "
+        f"--pearlite {s['pearlite']} "
+        + ("--subpixel-grooves" if s["subpixel_grooves"] else "--drawn-grooves")
     )
 
 

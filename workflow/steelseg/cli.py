@@ -128,8 +128,33 @@ DEVICE = click.option(
     "sets the magnification: 60 is a detail view, 15 an overview at 1/4 of it.",
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
+@click.option(
+    "--pearlite",
+    default="network",
+    show_default=True,
+    type=click.Choice(["network", "islands"]),
+    help="Morphology: network (along grain edges, clustered) or islands (separate colonies at "
+    "grain corners, as in low-carbon steels).",
+)
+@click.option(
+    "--subpixel-grooves/--drawn-grooves",
+    default=False,
+    show_default=True,
+    help="Grain-boundary grooves narrower than a pixel darken in proportion to their width "
+    "(lighter grooves in overviews) instead of being drawn as dark as a 0.3 px line.",
+)
 def synth(
-    out, samples, images_per_sample, annotated_per_sample, width, height, carbon, grain_size, seed
+    out,
+    samples,
+    images_per_sample,
+    annotated_per_sample,
+    width,
+    height,
+    carbon,
+    grain_size,
+    seed,
+    pearlite,
+    subpixel_grooves,
 ):
     """Generate synthetic ferrite–pearlite micrographs with scribbles and exact truth."""
     from . import synth as synth_module
@@ -144,6 +169,8 @@ def synth(
         carbon=carbon,
         grain_size_px=grain_size,
         seed=seed,
+        pearlite=pearlite,
+        subpixel_grooves=subpixel_grooves,
     )
     table = [
         (r["image"], r["sample"], r["condition"], r["carbon_wt_pct"], r["pearlite_fraction"])

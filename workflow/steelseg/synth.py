@@ -50,6 +50,8 @@ def lever_rule_pearlite_fraction(carbon: float) -> float:
 
 
 REFERENCE_GRAIN_PX = 60.0  # annealed grain size at the magnification the spacings refer to
+ISLAND_SPACING = 0.6  # islands: least distance between colony-bearing corners, in grain sizes
+PEARLITE_MORPHOLOGIES = ("network", "islands")
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,48 @@ def _pearlite_mask(rng, grains, seed_distance, fraction, grain_px):
     return score > np.quantile(score, 1 - fraction)
 
 
+def _junctions(grains: np.ndarray) -> np.ndarray:
+    """Label map of the tessellation's triple junctions (0: none; 2 x 2 blocks of ≥ 3 grains)."""
+    a, b = grains[:-1, :-1], grains[:-1, 1:]
+    c, d = grains[1:, :-1], grains[1:, 1:]
+    distinct = 1 + (b != a) + ((c != a) & (c != b)) + ((d != a) & (d != b) & (d != c))
+    corner = np.zeros(grains.shape, bool)
+    corner[:-1, :-1] = distinct >= 3
+    return ndimage.label(ndimage.binary_dilation(corner))[0]
+
+
+def _pearlite_islands(rng, grains, seed_distance, fraction, grain_px):
+    """Boolean pearlite mask of separate colonies at grain corners, with the target fraction,
+    and each pixel's colony (its nearest colony-bearing corner) for the colony's lamellae.
+
+    At low carbon, pearlite forms last in the corners where three ferrite grains meet, as
+    separate colonies of under a grain area (what real SAE 1020 micrographs show). Colonies sit
+    at corners at least ISLAND_SPACING grain sizes apart (a Poisson-disk choice), so they stay
+    apart until the fraction nears the eutectoid, where they join into a network. A pixel
+    scores by its distance from its colony's corner relative to the colony's size, plus a
+    little of its distance from its grain's centre (a colony fills the concave corner between
+    grains) and a ragged-interface field; the top ``fraction`` of scores is pearlite.
+    """
+    corners = _junctions(grains)
+    n = int(corners.max())
+    if fraction <= 0 or fraction >= 1 or n == 0:
+        return _pearlite_mask(rng, grains, seed_distance, fraction, grain_px), grains
+    centres = np.array(ndimage.center_of_mass(np.ones(grains.shape), corners, np.arange(1, n + 1)))
+    tree = cKDTree(centres)
+    colony_at = np.zeros(n + 1, bool)  # index 0: no corner
+    blocked = np.zeros(n, bool)
+    for k in rng.permutation(n):
+        if not blocked[k]:
+            colony_at[k + 1] = True
+            blocked[tree.query_ball_point(centres[k], ISLAND_SPACING * grain_px)] = True
+    distance, (iy, ix) = ndimage.distance_transform_edt(~colony_at[corners], return_indices=True)
+    colony = corners[iy, ix]
+    size = rng.lognormal(0.0, 0.3, n + 1)[colony]
+    score = -distance / (grain_px * size) + 0.3 * seed_distance
+    score += 0.1 * _smooth_field(rng, grains.shape, grain_px / 5)
+    return score > np.quantile(score, 1 - fraction), colony
+
+
 def _boundaries(labels: np.ndarray) -> np.ndarray:
     """Pixels whose right or lower neighbour lies in another grain."""
     edge = np.zeros(labels.shape, bool)
@@ -177,6 +221,8 @@ def micrograph(
     grain_px: float,
     condition: Condition,
     look: Look,
+    morphology: str = "network",
+    subpixel_grooves: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One RGB uint8 micrograph, its exact mask (0 ferrite, 1 pearlite) and its grain labels.
 
@@ -184,34 +230,42 @@ def micrograph(
     reference the image is rendered as a detail view reduced in size (an overview, or a
     micrograph resampled for publication): grains, lamellae, grooves and blur all shrink, so
     boundaries become thin crisp lines and pearlite colonies unresolved mottled patches.
+    ``morphology``: "network" (pearlite along grain edges, clustered; whole grains transform) or
+    "islands" (separate colonies at grain corners). ``subpixel_grooves``: a grain-boundary
+    groove narrower than a pixel darkens in proportion to its width instead of being drawn as
+    dark as a 0.3 px line (at overview magnification grooves then stay lighter than colonies).
     """
     look = image_look(rng, look)
     magnification = grain_px / REFERENCE_GRAIN_PX
     grain_px = grain_px * condition.grain_scale
     grains, seed_distance = _grains(rng, height, width, grain_px)
     n = int(grains.max()) + 1
-    truth = _pearlite_mask(rng, grains, seed_distance, pearlite_fraction, grain_px)
+    if morphology == "islands":
+        truth, c = _pearlite_islands(rng, grains, seed_distance, pearlite_fraction, grain_px)
+    else:
+        truth, c = _pearlite_mask(rng, grains, seed_distance, pearlite_fraction, grain_px), grains
     truth = truth.astype(np.uint8)
     g = grains
+    m = int(c.max()) + 1  # colonies (network: one per grain)
 
     # Ferrite: nearly unetched, each grain a slightly different tone (orientation contrast).
     density = rng.uniform(0.0, 0.08, n)[g].astype(np.float32)
-    # Pearlite colonies (one per grain they occupy): a base density, cementite lamellae at a
-    # random angle, spacing and phase per colony, and a blotchy mottle where the optics cannot
-    # resolve the lamellae (fine or steeply cut colonies), as at low magnification.
-    angle = rng.uniform(0, np.pi, n)
-    spacing = np.maximum(condition.lamella_spacing_px * magnification * rng.uniform(0.6, 1.5, n), 1)
-    phase = rng.uniform(0, 2 * np.pi, n)
-    base = rng.uniform(0.3, 0.75, n)
-    lamellae = rng.uniform(0.0, 0.35, n)
+    # Pearlite colonies (one per grain or corner they occupy): a base density, cementite
+    # lamellae at a random angle, spacing and phase per colony, and a blotchy mottle where the
+    # optics cannot resolve the lamellae (fine or steeply cut colonies), as at low magnification.
+    angle = rng.uniform(0, np.pi, m)
+    spacing = np.maximum(condition.lamella_spacing_px * magnification * rng.uniform(0.6, 1.5, m), 1)
+    phase = rng.uniform(0, 2 * np.pi, m)
+    base = rng.uniform(0.3, 0.75, m)
+    lamellae = rng.uniform(0.0, 0.35, m)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     wave = np.cos(
-        2 * np.pi * (xx * np.cos(angle)[g] + yy * np.sin(angle)[g]) / spacing[g] + phase[g]
+        2 * np.pi * (xx * np.cos(angle)[c] + yy * np.sin(angle)[c]) / spacing[c] + phase[c]
     )
     mottle = _smooth_field(rng, (height, width), max(1.0, rng.uniform(2.0, 5.0) * magnification))
-    modulation = 1 + lamellae[g] * wave + rng.uniform(0.15, 0.45) * mottle
+    modulation = 1 + lamellae[c] * wave + rng.uniform(0.15, 0.45) * mottle
     # Ferrite lamellae between the cementite lighten a colony, at most to unetched ferrite.
-    colony = base[g] * np.clip(modulation, 0.0, None)
+    colony = base[c] * np.clip(modulation, 0.0, None)
     density = np.where(truth == PEARLITE, colony, density)
 
     # Nital attacks grain boundaries: dark grooves between ferrite grains (still ferrite) and
@@ -219,8 +273,10 @@ def micrograph(
     ferrite = truth == FERRITE
     edges = _boundaries(grains) & (ferrite | np.roll(ferrite, -1, 1) | np.roll(ferrite, -1, 0))
     interface = ferrite != ndimage.binary_erosion(ferrite, border_value=1)
-    width_px = max(0.3, rng.uniform(0.5, 1.2) * min(1.0, magnification))
-    groove = ndimage.gaussian_filter(edges.astype(np.float32), width_px) * (2.5 * width_px)
+    groove_px = rng.uniform(0.5, 1.2) * min(1.0, magnification)
+    width_px = max(0.3, groove_px)  # drawn no narrower than 0.3 px
+    depth = groove_px if subpixel_grooves else width_px  # same optical density per unit length
+    groove = ndimage.gaussian_filter(edges.astype(np.float32), width_px) * (2.5 * depth)
     groove += 0.5 * ndimage.gaussian_filter(interface.astype(np.float32), width_px)
     density += np.clip(groove, 0, 1) * rng.uniform(0.9, 1.5)
 
@@ -305,11 +361,14 @@ def generate(
     carbon: float | list[float] = 0.45,
     grain_size_px: float | list[float] = 60.0,
     seed: int = 0,
+    pearlite: str = "network",
+    subpixel_grooves: bool = False,
 ) -> list[dict[str, object]]:
     """Write a complete data set folder (images/, annotations/, truth/, samples.tsv) to ``out``.
 
     ``carbon`` and ``grain_size_px``: one value for every sample, or one per sample (a spread
     of carbon contents gives pearlite islands in ferrite as well as a pearlite matrix).
+    ``pearlite`` and ``subpixel_grooves``: see ``micrograph`` (its ``morphology``).
     Deterministic for a given seed: each image draws from its own child generator, so the
     n-th image is the same whatever the number of images after it.
     """
@@ -323,6 +382,11 @@ def generate(
         raise SteelsegError(
             f"--annotated-per-sample {annotated_per_sample}: must be between 0 and the smallest "
             f"number of images in a sample ({min(counts)})"
+        )
+    if pearlite not in PEARLITE_MORPHOLOGIES:
+        raise SteelsegError(
+            f"--pearlite {pearlite}: unknown morphology; choose one of "
+            f"{', '.join(PEARLITE_MORPHOLOGIES)}"
         )
     if min(width, height) < 32 or min(grain_sizes) < 4:
         raise SteelsegError("--width/--height must be ≥ 32 px and --grain-size ≥ 4 px")
@@ -351,7 +415,15 @@ def generate(
                 rng = np.random.default_rng(iseed)
                 name = f"{sample}_{condition.name}_{i + 1:02d}"
                 image, truth, grains = micrograph(
-                    rng, height, width, fraction, grain_px, condition, look
+                    rng,
+                    height,
+                    width,
+                    fraction,
+                    grain_px,
+                    condition,
+                    look,
+                    pearlite,
+                    subpixel_grooves,
                 )
                 io.write_png(tmp / "images" / f"{name}.png", image)
                 io.write_png(tmp / "truth" / f"{name}.png", truth)
