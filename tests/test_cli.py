@@ -57,6 +57,29 @@ def test_unknown_option_is_a_usage_error(tmp_path):
     assert result.returncode == 2 and "Invalid value for '--mode'" in result.stderr
 
 
+def test_synth_morphology_and_groove_options_reach_the_generator(tmp_path):
+    from steelseg import io, synth
+
+    common = ["--samples", 1, "--images-per-sample", 1, "--annotated-per-sample", 0]
+    common += ["--width", 320, "--height", 240, "--grain-size", 15, "--carbon", 0.22]
+    for name, options in [
+        ("network", []),
+        ("islands", ["--pearlite", "islands", "--subpixel-grooves"]),
+    ]:
+        assert steelseg("synth", "--out", tmp_path / name, *common, *options).returncode == 0
+    truth = {
+        name: io.read_labels(tmp_path / name / "truth" / "S1_annealed_01.png", 2)
+        for name in ("network", "islands")
+    }
+    # Same grains (same seed), different pearlite: the option changed the morphology.
+    assert abs(truth["islands"].mean() - truth["network"].mean()) < 0.01
+    assert (truth["islands"] != truth["network"]).mean() > 0.1
+    result = steelseg("synth", "--out", tmp_path / "x", *common, "--pearlite", "lumps")
+    assert result.returncode == 2 and "Invalid value for '--pearlite'" in result.stderr
+    assert not (tmp_path / "x").exists()
+    assert synth.PEARLITE_MORPHOLOGIES == ("network", "islands")  # the CLI's choices
+
+
 def test_split_file_modes_need_the_file(tmp_path):
     result = steelseg("split", "--tiles", tmp_path, "--out", tmp_path / "s.tsv", "--mode", "folds")
     assert result.returncode == 2 and "--mode folds: give the JSON split file" in result.stderr

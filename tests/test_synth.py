@@ -176,3 +176,82 @@ def test_carbon_per_sample_sets_each_samples_pearlite_fraction(tmp_path):
     with pytest.raises(SteelsegError, match="--carbon 0.9"):
         synth.generate(tmp_path / "x", samples=2, images_per_sample=[1], carbon=[0.45, 0.9])
     assert not (tmp_path / "x").exists()
+
+
+def _weighted_median_region(mask, grain_px):
+    """Area-weighted median size of the mask's connected regions, in grain areas."""
+    from scipy import ndimage
+
+    labels, _ = ndimage.label(mask)
+    areas = np.sort(np.bincount(labels.ravel())[1:])[::-1] / grain_px**2
+    return areas[np.searchsorted(np.cumsum(areas), areas.sum() / 2)]
+
+
+def test_islands_are_separate_sub_grain_colonies_at_grain_corners():
+    from scipy import ndimage
+
+    fraction = synth.lever_rule_pearlite_fraction(0.22)
+    size, colonies = {}, None
+    for morphology in ("network", "islands"):
+        rng = np.random.default_rng(11)
+        image, truth, grains = synth.micrograph(
+            rng, 480, 640, fraction, 15, synth.ANNEALED, synth.sample_look(rng), morphology
+        )
+        assert abs(truth.mean() - fraction) < 0.01, morphology  # exact fraction either way
+        size[morphology] = _weighted_median_region(truth == synth.PEARLITE, 15)
+        if morphology == "islands":
+            colonies = truth
+            corners = synth._junctions(grains) > 0
+    # Low carbon as real SAE 1020 shows it: pearlite in regions of about a grain area or less,
+    # where the network morphology clusters it over several grains.
+    assert size["islands"] < 1.0 < 2 * size["islands"] < size["network"], size
+    # Colonies grow from grain corners: pearlite lies closer to a corner than ferrite does
+    # (network: 0.7 of ferrite's median distance, islands 0.45).
+    to_corner = ndimage.distance_transform_edt(~corners)
+    assert np.median(to_corner[colonies == 1]) < 0.6 * np.median(to_corner[colonies == 0])
+
+
+def test_islands_near_the_eutectoid_join_into_a_matrix(tmp_path):
+    rows = synth.generate(
+        tmp_path / "d",
+        samples=2,
+        images_per_sample=[1],
+        annotated_per_sample=1,
+        width=480,
+        height=360,
+        carbon=[0.22, 0.6],
+        grain_size_px=15,
+        seed=4,
+        pearlite="islands",
+    )
+    size = {}
+    for row in rows:
+        truth = io.read_labels(tmp_path / "d" / "truth" / f"{row['image']}.png", 2)
+        assert abs(row["pearlite_fraction"] - row["pearlite_fraction_target"]) < 0.01
+        size[row["carbon_wt_pct"]] = _weighted_median_region(truth == synth.PEARLITE, 15)
+        # Scribbles still land on the right phase in every colony they touch.
+        scribble = io.read_labels(tmp_path / "d" / "annotations" / f"{row['image']}.png", 3)
+        assert np.all(scribble[scribble > 0] == truth[scribble > 0] + 1)
+    assert size[0.6] > 20 * size[0.22], size
+    with pytest.raises(SteelsegError, match="--pearlite lumps: unknown morphology"):
+        synth.generate(
+            tmp_path / "x", images_per_sample=[1], annotated_per_sample=0, pearlite="lumps"
+        )
+    assert not (tmp_path / "x").exists()
+
+
+def test_subpixel_grooves_are_lighter_only_where_they_are_under_a_pixel():
+    images = {}
+    for grain_px in (60, 15):  # detail view (grooves ≥ 0.5 px), overview at 1/4 (sub-pixel)
+        for subpixel in (False, True):
+            rng = np.random.default_rng(9)
+            look = synth.sample_look(rng)
+            image, truth, grains = synth.micrograph(
+                rng, 300, 400, 0.2, grain_px, synth.ANNEALED, look, "network", subpixel
+            )
+            images[grain_px, subpixel] = image.mean(-1)
+    np.testing.assert_array_equal(images[60, False], images[60, True])
+    # Overview: the grooves between ferrite grains (the darkest ferrite pixels) get lighter.
+    boundaries = synth._boundaries(grains) & (truth == synth.FERRITE)
+    drawn, subpixel = images[15, False][boundaries], images[15, True][boundaries]
+    assert np.median(subpixel) > np.median(drawn) + 5, (np.median(drawn), np.median(subpixel))

@@ -180,8 +180,9 @@ def check_report_opens_in_chromium(report: Path) -> None:
             "is not a folder",
         ),
         ("split: {mode: folds, file: no_such_folds.json}", "split.file 'no_such_folds.json'"),
+        ("synth: {pearlite: lumps}", "'lumps' is not one of ['network', 'islands']"),
     ],
-    ids=["typo", "no-images", "missing-folder", "missing-split-file"],
+    ids=["typo", "no-images", "missing-folder", "missing-split-file", "unknown-morphology"],
 )
 def test_config_errors_stop_at_start_up_naming_the_key(tmp_path, override, message):
     images = tmp_path / "images"

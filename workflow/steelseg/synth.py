@@ -6,8 +6,9 @@ from the physics of a hypoeutectoid plain carbon steel rather than from noise:
 * grains: a Voronoi tessellation of Poisson seeds at a set mean grain size, with a smooth domain
   warp so boundaries curve like real ones;
 * phases: pearlite area fraction from the carbon content by the lever rule at the eutectoid,
-  f_p = (C - 0.022) / (0.77 - 0.022); whole grains are made pearlite, chosen along a smooth
-  random field so pearlite clusters (and bands) as it does in rolled steel;
+  f_p = (C - 0.022) / (0.77 - 0.022); pearlite fills grain corners and edges, clustered along a
+  smooth random field as in rolled steel ("network"), or separate colonies at grain corners
+  ("islands", what low-carbon steels show);
 * contrast: ferrite light with thin dark Nital-etched grain boundaries (labelled ferrite);
   pearlite colonies dark with cementite lamellae of random orientation per colony, spaced a few
   pixels apart and only partly resolved;
