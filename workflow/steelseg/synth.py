@@ -52,7 +52,6 @@ def lever_rule_pearlite_fraction(carbon: float) -> float:
 
 REFERENCE_GRAIN_PX = 60.0  # annealed grain size at the magnification the spacings refer to
 ISLAND_SPACING = 0.6  # islands: least distance between colony-bearing corners, in grain sizes
-PEARLITE_MORPHOLOGIES = ("network", "islands")
 
 
 @dataclass(frozen=True)
@@ -105,8 +104,9 @@ def _grains(rng, height, width, grain_px):
     return labels.reshape(shape).astype(np.int32), (distance / grain_px).reshape(shape)
 
 
-def _pearlite_mask(rng, grains, seed_distance, fraction, grain_px):
-    """Boolean pearlite mask with exactly the target area fraction.
+def _pearlite_network(rng, grains, seed_distance, fraction, grain_px):
+    """Boolean pearlite mask with exactly the target area fraction, and each pixel's colony
+    (its grain: a colony fills the part of a grain that transforms).
 
     In a hypoeutectoid steel proeutectoid ferrite grows first from the prior austenite grain
     boundaries and the carbon-rich remainder becomes pearlite: pearlite sits in the corners and
@@ -116,12 +116,12 @@ def _pearlite_mask(rng, grains, seed_distance, fraction, grain_px):
     wholly) and a smooth field (clusters and bands); the top ``fraction`` of scores is pearlite.
     """
     if fraction <= 0 or fraction >= 1:
-        return np.full(grains.shape, fraction >= 1)
+        return np.full(grains.shape, fraction >= 1), grains
     n = int(grains.max()) + 1
     score = seed_distance + 0.2 * rng.standard_normal(n)[grains]
     score += 0.15 * _smooth_field(rng, grains.shape, 3 * grain_px)
     score += 0.1 * _smooth_field(rng, grains.shape, grain_px / 5)  # ragged interfaces
-    return score > np.quantile(score, 1 - fraction)
+    return score > np.quantile(score, 1 - fraction), grains
 
 
 def _junctions(grains: np.ndarray) -> np.ndarray:
@@ -149,7 +149,7 @@ def _pearlite_islands(rng, grains, seed_distance, fraction, grain_px):
     corners = _junctions(grains)
     n = int(corners.max())
     if fraction <= 0 or fraction >= 1 or n == 0:
-        return _pearlite_mask(rng, grains, seed_distance, fraction, grain_px), grains
+        return _pearlite_network(rng, grains, seed_distance, fraction, grain_px)
     centres = np.array(ndimage.center_of_mass(np.ones(grains.shape), corners, np.arange(1, n + 1)))
     tree = cKDTree(centres)
     colony_at = np.zeros(n + 1, bool)  # index 0: no corner
@@ -164,6 +164,9 @@ def _pearlite_islands(rng, grains, seed_distance, fraction, grain_px):
     score = -distance / (grain_px * size) + 0.3 * seed_distance
     score += 0.1 * _smooth_field(rng, grains.shape, grain_px / 5)
     return score > np.quantile(score, 1 - fraction), colony
+
+
+PEARLITE_MORPHOLOGIES = {"network": _pearlite_network, "islands": _pearlite_islands}
 
 
 def _boundaries(labels: np.ndarray) -> np.ndarray:
@@ -241,10 +244,8 @@ def micrograph(
     grain_px = grain_px * condition.grain_scale
     grains, seed_distance = _grains(rng, height, width, grain_px)
     n = int(grains.max()) + 1
-    if morphology == "islands":
-        truth, c = _pearlite_islands(rng, grains, seed_distance, pearlite_fraction, grain_px)
-    else:
-        truth, c = _pearlite_mask(rng, grains, seed_distance, pearlite_fraction, grain_px), grains
+    place_pearlite = PEARLITE_MORPHOLOGIES[morphology]
+    truth, c = place_pearlite(rng, grains, seed_distance, pearlite_fraction, grain_px)
     truth = truth.astype(np.uint8)
     g = grains
     m = int(c.max()) + 1  # colonies (network: one per grain)
