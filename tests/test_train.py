@@ -1,4 +1,5 @@
 import csv
+import shutil
 import signal
 import subprocess
 import sys
@@ -78,6 +79,58 @@ def test_overfits_one_small_batch(tile_store, tmp_path, name):
     trainer.run()
     final = [float(r["train_accuracy"]) for r in _log(tmp_path / "train_log.csv")][-3:]
     assert min(final) >= 0.95
+
+
+def _store_copy(tiles, root, masks=None, truth=True):
+    """The tile store in ``root``, with other masks and, if ``truth`` is False, no truth."""
+    root.mkdir()
+    for name in ("images.npy", "index.tsv", "meta.json", "masks.npy") + ("truth.npy",) * truth:
+        shutil.copy(tiles / name, root / name)
+    if masks is not None:
+        np.save(root / "masks.npy", masks)
+    return root
+
+
+def test_labels_truth_trains_on_the_exact_truth_not_the_masks(tile_store, tmp_path):
+    tiles, _ = tile_store
+    truth = np.load(tiles / "truth.npy")
+    # Masks that say the opposite of the truth everywhere: what is learnt shows which was read.
+    store = TileStore.open(_store_copy(tiles, tmp_path / "tiles", masks=1 - truth))
+    mixed = [i for i in range(len(truth)) if 0.3 < truth[i].mean() < 0.7][:4]
+    split = {"train": np.array(mixed), "val": np.array(mixed), "test": np.array([], int)}
+    config = train.TrainConfig(
+        epochs=60, batch_size=4, validation_frequency=20, seed=0, device="cpu", labels="truth"
+    )
+    trainer = train.Trainer("unet", store, split, CLASSES, config, tmp_path / "model", threads=2)
+    np.testing.assert_allclose(trainer.weights, train.class_weights(truth, split["train"], 2))
+    summary = trainer.run()
+    assert summary["labels"] == "truth"
+    _, against_truth = trainer.validate()
+    trainer.config.labels = "masks"
+    _, against_masks = trainer.validate()
+    assert against_truth >= 0.95 and against_masks <= 0.05, (against_truth, against_masks)
+
+
+def test_labels_truth_without_truth_is_a_one_line_error(tile_store, tmp_path):
+    tiles, split = tile_store
+    store = _store_copy(tiles, tmp_path / "tiles", truth=False)
+    out = tmp_path / "model"
+    result = subprocess.run(
+        _train_command(store, split, out, "--labels", "truth"), capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--labels truth, but the tiles have no exact truth" in lines[0]
+    assert str(store) in lines[0] and not out.exists()
+    with pytest.raises(SteelsegError, match="labels 'dense': unknown; use one of masks, truth"):
+        train.Trainer(
+            "unet",
+            TileStore.open(tiles),
+            train.read_split(split),
+            CLASSES,
+            train.TrainConfig(labels="dense"),
+            out,
+        )
 
 
 def _train_command(tiles, split, out, *extra):

@@ -181,8 +181,20 @@ def check_report_opens_in_chromium(report: Path) -> None:
         ),
         ("split: {mode: folds, file: no_such_folds.json}", "split.file 'no_such_folds.json'"),
         ("synth: {pearlite: lumps}", "'lumps' is not one of ['network', 'islands']"),
+        (
+            "dataset: {name: x, source: folder, path: IMAGES, classes: CLASSES}\n"
+            "train: {labels: truth}",
+            "train.labels is 'truth' but IMAGES has no truth/ folder",
+        ),
     ],
-    ids=["typo", "no-images", "missing-folder", "missing-split-file", "unknown-morphology"],
+    ids=[
+        "typo",
+        "no-images",
+        "missing-folder",
+        "missing-split-file",
+        "unknown-morphology",
+        "truth-labels-without-truth",
+    ],
 )
 def test_config_errors_stop_at_start_up_naming_the_key(tmp_path, override, message):
     images = tmp_path / "images"
@@ -194,7 +206,7 @@ def test_config_errors_stop_at_start_up_naming_the_key(tmp_path, override, messa
         tmp_path, "-n", "--configfile", str(REPO / "workflow/presets/smoke.yaml"), str(config)
     )
     assert result.returncode != 0
-    assert message in result.stdout, result.stdout[-2000:]
+    assert message.replace("IMAGES", str(images)) in result.stdout, result.stdout[-2000:]
 
 
 def test_predict_model_must_be_one_the_workflow_trains(tmp_path):

@@ -212,7 +212,7 @@ def train_options(wildcards):
         f"--epochs {t['epochs']} --lr {t['learning_rate']} --l2 {t['l2']} "
         f"--validation-frequency {t['validation_frequency']} --patience {t['patience']} "
         f"--seed {t['seed']} --device {t['device']} --workers {t['workers']} "
-        f"--augment {t['augment']}"
+        f"--augment {t['augment']} --labels {t['labels']}"
     )
     if t["max_iterations"]:
         options += f" --max-iterations {t['max_iterations']}"
@@ -226,6 +226,14 @@ def has_truth():
     if config["dataset"]["source"] == "synthetic":
         return True
     return os.path.isdir(os.path.join(dataset_dir(), "truth"))
+
+
+# Checked here, not in _check_config: it needs dataset_dir(), which needs RESULTS.
+if config["train"]["labels"] == "truth" and not has_truth():
+    raise ValueError(
+        f"config: train.labels is 'truth' but {dataset_dir()} has no truth/ folder; "
+        "set train.labels to masks, or add the exact truth masks as truth/"
+    )
 
 
 def metrics_files():

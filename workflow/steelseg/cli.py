@@ -407,6 +407,13 @@ def _weights(value: str | None) -> str | None:
     type=click.Choice(["none", "photometric"]),
     help="Per-tile exposure, contrast, gamma, white balance, blur and noise (paper: none).",
 )
+@click.option(
+    "--labels",
+    default="masks",
+    show_default=True,
+    type=click.Choice(["masks", "truth"]),
+    help="Learn from the RF masks (the paper) or the exact truth (synthetic data only).",
+)
 @click.option("--seed", default=0, show_default=True, type=int)
 @DEVICE
 @click.option(
@@ -441,6 +448,7 @@ def train(
     max_iterations,
     checkpoint_every,
     augment,
+    labels,
     seed,
     device,
     workers,
@@ -465,6 +473,7 @@ def train(
         checkpoint_every=checkpoint_every,
         weights=_weights(weights),
         augment=augment,
+        labels=labels,
     )
     summary = run_training(model, tiles_dir, split_path, classes, out, config, threads, resume)
     rows = [(k, v) for k, v in summary.items() if k != "class_weights"]

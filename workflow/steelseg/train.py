@@ -7,6 +7,9 @@ cross-entropy with median-frequency weights from the training tiles. The checkpo
 one with the lowest validation loss, its BatchNorm statistics then recomputed over the training
 tiles (MATLAB's default 'population' statistics).
 
+The network learns from the RF masks, as the paper's did; ``labels='truth'`` trains on the exact
+truth of synthetic data instead, which tells the forest's errors from the network's.
+
 A killed run resumes from ``resume.pt`` (written every ``checkpoint_every`` iterations): model,
 optimiser, torch RNG state, epoch and position in it. Epoch orders come from ``(seed, epoch)``, so
 a resumed run continues exactly as an uninterrupted one would.
@@ -35,6 +38,7 @@ from .tiles import TileStore
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+LABELS = ("masks", "truth")  # what the network learns from: the RF masks (the paper) or truth
 LOG_COLUMNS = (
     "iteration",
     "epoch",
@@ -61,6 +65,7 @@ class TrainConfig:
     checkpoint_every: int | None = None  # default: at every validation
     weights: str | None = None
     augment: str = "none"  # or "photometric" (augment.py); the paper: none
+    labels: str = "masks"  # or "truth": the exact truth of synthetic data, to judge the RF masks
 
     def fingerprint(self, model: str, n_train: int) -> str:
         """What must match for a resume to be the same run (device and workers may differ)."""
@@ -191,11 +196,11 @@ def epoch_batches(tiles: np.ndarray, batch_size: int, seed: int, epoch: int) -> 
     return [order[i : i + size] for i in range(0, len(order) - size + 1, size)]
 
 
-def _loader(root, batches, workers, augment_key=None):
+def _loader(root, batches, workers, augment_key=None, labels="masks"):
     # Its own generator: a DataLoader iterator otherwise draws its base seed from the global
     # torch RNG, so a resumed run (one loader more) would get other dropout masks.
     return torch.utils.data.DataLoader(
-        TileBatches(root, batches, augment_key=augment_key),
+        TileBatches(root, batches, labels=labels, augment_key=augment_key),
         batch_size=None,
         shuffle=False,
         num_workers=workers,
@@ -244,6 +249,15 @@ class Trainer:
             raise SteelsegError(
                 f"augment '{config.augment}': unknown; use one of {', '.join(augment.CHOICES)}"
             )
+        if config.labels not in LABELS:
+            raise SteelsegError(
+                f"labels '{config.labels}': unknown; use one of {', '.join(LABELS)}"
+            )
+        if config.labels == "truth" and store.truth is None:
+            raise SteelsegError(
+                f"{store.root}: --labels truth, but the tiles have no exact truth (the data set "
+                "has no truth/ folder); train on the masks, or add truth/ and re-run the tile step"
+            )
         multiple = spec(model_name).multiple
         if store.meta["size"] % multiple:
             raise SteelsegError(
@@ -259,7 +273,8 @@ class Trainer:
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=config.learning_rate, weight_decay=config.l2
         )
-        self.weights = class_weights(store.masks, split["train"], self.num_classes)
+        targets = store.truth if config.labels == "truth" else store.masks
+        self.weights = class_weights(targets, split["train"], self.num_classes)
         self.loss = nn.CrossEntropyLoss(weight=torch.from_numpy(self.weights).to(self.device))
         self.state = Progress()
         self.fingerprint = config.fingerprint(model_name, len(split["train"]))
@@ -353,7 +368,8 @@ class Trainer:
         batches = in_order(tiles, self.config.batch_size)
         loss_sum = weight_sum = correct = total = 0.0
         weights = self.loss.weight
-        for images, masks in _loader(self.store.root, batches, self.config.workers):
+        loader = _loader(self.store.root, batches, self.config.workers, labels=self.config.labels)
+        for images, masks in loader:
             masks = masks.to(self.device)
             logits = self._forward(images)
             loss_sum += nn.functional.cross_entropy(
@@ -380,7 +396,8 @@ class Trainer:
             key = None
             if config.augment == "photometric":
                 key = (config.seed, state.epoch, state.position)
-            for images, masks in _loader(self.store.root, batches, config.workers, key):
+            loader = _loader(self.store.root, batches, config.workers, key, config.labels)
+            for images, masks in loader:
                 loss, accuracy = self._train_step(images, masks)
                 state.iteration += 1
                 state.position += 1
@@ -485,6 +502,7 @@ class Trainer:
             "stopped_early": state.stopped_early,
             "elapsed_s": round(state.elapsed_s, 1),
             "device": str(self.device),
+            "labels": self.config.labels,
             "class_weights": self.weights.tolist(),
             "batch_size": self.config.batch_size,
             "train_tiles": int(len(self.split["train"])),
