@@ -36,6 +36,11 @@ def test_paper_counts_216_tiles_per_image(paper_sized):
         (r, c) for r in range(6) for c in range(9)
     }
     assert store.meta["tiles"] == 216 and store.truth is None
+    assert store.labels("masks") is store.masks
+    with pytest.raises(SteelsegError, match="the tiles have no exact truth .* use the RF masks"):
+        store.labels("truth")
+    with pytest.raises(SteelsegError, match="labels 'dense': unknown; use masks or truth"):
+        store.labels("dense")
 
 
 def test_rotated_tile_equals_rot90_of_source_crop(paper_sized):
@@ -54,6 +59,7 @@ def test_truth_tiles_and_cover_mode(synthetic, rf_result, tmp_path):
     # 512x384 covered by 3x2 crops (last column overlaps), 2 rotations, 9 images.
     assert len(rows) == 9 * 3 * 2 * 2
     assert store.truth is not None and store.truth.shape == store.masks.shape
+    assert store.labels("truth") is store.truth
     assert max(int(r["x"]) for r in rows) == 512 - 224
 
 

@@ -120,9 +120,9 @@ def test_labels_truth_without_truth_is_a_one_line_error(tile_store, tmp_path):
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "--labels truth, but the tiles have no exact truth" in lines[0]
+    assert len(lines) == 1 and "the tiles have no exact truth" in lines[0]
     assert str(store) in lines[0] and not out.exists()
-    with pytest.raises(SteelsegError, match="labels 'dense': unknown; use one of masks, truth"):
+    with pytest.raises(SteelsegError, match="labels 'dense': unknown; use masks or truth"):
         train.Trainer(
             "unet",
             TileStore.open(tiles),

@@ -184,6 +184,19 @@ class TileStore:
             meta=json.loads((root / "meta.json").read_text()),
         )
 
+    def labels(self, which: str) -> np.ndarray:
+        """The per-tile labels by name: 'masks' (the RF masks) or 'truth' (exact truth)."""
+        if which == "masks":
+            return self.masks
+        if which != "truth":
+            raise SteelsegError(f"labels '{which}': unknown; use masks or truth")
+        if self.truth is None:
+            raise SteelsegError(
+                f"{self.root}: the tiles have no exact truth (the data set has no truth/ "
+                "folder); use the RF masks instead, or add truth/ and re-run the tile step"
+            )
+        return self.truth
+
 
 def tile_name(tile: int) -> str:
     """File name of one exported tile (predictions use the same names, so folders match)."""
@@ -192,12 +205,7 @@ def tile_name(tile: int) -> str:
 
 def export_labels(store: TileStore, tiles: np.ndarray, labels: str, out: str | Path) -> int:
     """Write the ``labels`` ('masks' or 'truth') of the given tiles as PNGs named by tile_name."""
-    array = store.masks if labels == "masks" else store.truth
-    if array is None:
-        raise SteelsegError(
-            f"{store.root}: the tiles have no exact truth (the data set has no truth/ folder); "
-            "evaluate against the masks instead"
-        )
+    array = store.labels(labels)
     with io.atomic_dir(out) as tmp:
         for t in tiles:
             io.write_png(tmp / tile_name(t), np.asarray(array[t]))

@@ -38,7 +38,6 @@ from .tiles import TileStore
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-LABELS = ("masks", "truth")  # what the network learns from: the RF masks (the paper) or truth
 LOG_COLUMNS = (
     "iteration",
     "epoch",
@@ -249,15 +248,7 @@ class Trainer:
             raise SteelsegError(
                 f"augment '{config.augment}': unknown; use one of {', '.join(augment.CHOICES)}"
             )
-        if config.labels not in LABELS:
-            raise SteelsegError(
-                f"labels '{config.labels}': unknown; use one of {', '.join(LABELS)}"
-            )
-        if config.labels == "truth" and store.truth is None:
-            raise SteelsegError(
-                f"{store.root}: --labels truth, but the tiles have no exact truth (the data set "
-                "has no truth/ folder); train on the masks, or add truth/ and re-run the tile step"
-            )
+        targets = store.labels(config.labels)  # checked before the model is built
         multiple = spec(model_name).multiple
         if store.meta["size"] % multiple:
             raise SteelsegError(
@@ -273,7 +264,6 @@ class Trainer:
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=config.learning_rate, weight_decay=config.l2
         )
-        targets = store.truth if config.labels == "truth" else store.masks
         self.weights = class_weights(targets, split["train"], self.num_classes)
         self.loss = nn.CrossEntropyLoss(weight=torch.from_numpy(self.weights).to(self.device))
         self.state = Progress()
