@@ -165,7 +165,7 @@ def synth_options():
         f"--annotated-per-sample {s['annotated_per_sample']} "
         f"--width {s['width']} --height {s['height']} --carbon {_comma_join(s['carbon'])} "
         f"--grain-size {_comma_join(s['grain_size_px'])} --seed {s['seed']} "
-        f"--pearlite {s['pearlite']} "
+        f"--pearlite {s['pearlite']} --colony-darkness {s['colony_darkness']} "
         + ("--subpixel-grooves" if s["subpixel_grooves"] else "--drawn-grooves")
     )
 
