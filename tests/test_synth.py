@@ -2,6 +2,7 @@ import csv
 
 import numpy as np
 import pytest
+from scipy import ndimage
 from steelseg import io, synth
 from steelseg.errors import SteelsegError
 
@@ -255,3 +256,27 @@ def test_subpixel_grooves_are_lighter_only_where_they_are_under_a_pixel():
     boundaries = synth._boundaries(grains) & (truth == synth.FERRITE)
     drawn, subpixel = images[15, False][boundaries], images[15, True][boundaries]
     assert np.median(subpixel) > np.median(drawn) + 5, (np.median(drawn), np.median(subpixel))
+
+
+def test_colony_darkness_darkens_the_colonies_and_nothing_else(tmp_path):
+    images, truths = {}, {}
+    for darkness in (1.0, 1.3):
+        rng = np.random.default_rng(5)
+        look = synth.sample_look(rng)
+        images[darkness], truths[darkness], _ = synth.micrograph(
+            rng, 300, 400, 0.25, 15, synth.ANNEALED, look, "islands", True, darkness
+        )
+    np.testing.assert_array_equal(truths[1.0], truths[1.3])  # same grains and colonies
+    pearlite = truths[1.0] == synth.PEARLITE
+    # Ferrite beyond the blur's reach of any colony: the same pixels, noise included.
+    far = ~ndimage.binary_dilation(pearlite, iterations=4)
+    np.testing.assert_array_equal(images[1.0][far], images[1.3][far])
+    # Colonies: Beer–Lambert, R ** 1.3, about 15-20 % darker at R ~ 0.5.
+    inner = ndimage.binary_erosion(pearlite, iterations=1)
+    light, dark = (np.median(images[k].mean(-1)[inner]) for k in (1.0, 1.3))
+    assert dark < 0.9 * light, (light, dark)
+    with pytest.raises(SteelsegError, match="--colony-darkness 0: must be above 0"):
+        synth.generate(
+            tmp_path / "x", images_per_sample=[1], annotated_per_sample=0, colony_darkness=0
+        )
+    assert not (tmp_path / "x").exists()

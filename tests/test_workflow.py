@@ -181,6 +181,7 @@ def check_report_opens_in_chromium(report: Path) -> None:
         ),
         ("split: {mode: folds, file: no_such_folds.json}", "split.file 'no_such_folds.json'"),
         ("synth: {pearlite: lumps}", "'lumps' is not one of ['network', 'islands']"),
+        ("synth: {colony_darkness: 0}", "0 is less than or equal to the minimum of 0"),
         (
             "dataset: {name: x, source: folder, path: IMAGES, classes: CLASSES}\n"
             "train: {labels: truth}",
@@ -193,6 +194,7 @@ def check_report_opens_in_chromium(report: Path) -> None:
         "missing-folder",
         "missing-split-file",
         "unknown-morphology",
+        "colony-darkness-zero",
         "truth-labels-without-truth",
     ],
 )
