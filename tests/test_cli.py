@@ -159,3 +159,11 @@ def test_synth_colony_darkness_reaches_the_generator(tmp_path):
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "--colony-darkness -1.0: must be above 0" in result.stderr
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("command", ["train", "export-tiles"])
+def test_labels_choices_are_the_ones_the_tile_store_has(command):
+    from steelseg import tiles
+
+    option = next(p for p in main.commands[command].params if p.name == "labels")
+    assert tuple(option.type.choices) == tiles.LABELS

@@ -155,6 +155,9 @@ def write_store(
     return rows
 
 
+LABELS = ("masks", "truth")  # what a tile store can hand out as labels (the CLI's choices)
+
+
 @dataclass
 class TileStore:
     """Read side of the store: memory-mapped arrays and the index, for split and training."""
@@ -186,10 +189,10 @@ class TileStore:
 
     def labels(self, which: str) -> np.ndarray:
         """The per-tile labels by name: 'masks' (the RF masks) or 'truth' (exact truth)."""
+        if which not in LABELS:
+            raise SteelsegError(f"labels '{which}': unknown; use {' or '.join(LABELS)}")
         if which == "masks":
             return self.masks
-        if which != "truth":
-            raise SteelsegError(f"labels '{which}': unknown; use masks or truth")
         if self.truth is None:
             raise SteelsegError(
                 f"{self.root}: the tiles have no exact truth (the data set has no truth/ "
