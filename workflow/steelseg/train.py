@@ -174,8 +174,8 @@ class TileBatches(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int):
         if self._images is None:  # opened lazily, once per worker process
-            self._images = np.load(self.root / "images.npy", mmap_mode="r")
-            self._masks = np.load(self.root / f"{self.labels}.npy", mmap_mode="r")
+            store = TileStore.open(self.root)
+            self._images, self._masks = store.images, store.labels(self.labels)
         index = self.batches[i]
         order = np.argsort(index)  # sorted reads are sequential on disk
         images = torch.from_numpy(np.ascontiguousarray(self._images[index[order]]))
