@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from steelseg.cli import main
 
-from .conftest import make_folder_dataset
+from .conftest import REPO, make_folder_dataset
 
 COMMANDS = ["synth", "rf-masks", "tile", "split"]
 
@@ -159,6 +159,16 @@ def test_synth_colony_darkness_reaches_the_generator(tmp_path):
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "--colony-darkness -1.0: must be above 0" in result.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_augment_choices_are_the_ones_augment_knows_in_cli_and_schema():
+    import yaml
+    from steelseg import augment
+
+    option = next(p for p in main.commands["train"].params if p.name == "augment")
+    assert tuple(option.type.choices) == augment.CHOICES
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    assert tuple(schema["properties"]["train"]["properties"]["augment"]["enum"]) == augment.CHOICES
 
 
 @pytest.mark.parametrize("command", ["train", "export-tiles"])

@@ -167,7 +167,7 @@ def _train_command(tiles, split, out, *extra):
     ]
 
 
-@pytest.mark.parametrize("augment", ["none", "photometric"])
+@pytest.mark.parametrize("augment", ["none", "photometric", "scale"])
 def test_killed_training_resumes_to_the_same_final_state(tile_store, tmp_path, augment):
     tiles, split = tile_store
     extra = ("--augment", augment)

@@ -1,4 +1,6 @@
-"""Photometric training augmentation (off by default: the paper trains on rotations only).
+"""Training augmentation (off by default: the paper trains on rotations only).
+
+``photometric``:
 
 A model trained on one generator's or one microscope's lighting learns its absolute brightness
 and colour; the real-data check (results/lom-ferrite-pearlite) showed the calls moving with the
@@ -8,6 +10,13 @@ untouched, so the masks stay exact. On that check (experiment 4) it moved some f
 towards their bands and others away, and cost synthetic accuracy in 3 CPU epochs: an option,
 not the default.
 
+``scale``: every model trained at one magnification answered the real-data check differently at
+every ``predict --scale`` (experiments 1-11 there). ``scale`` zooms each tile by its own
+log-uniform factor in 0.5-2x, with its labels, so that colonies of one size are seen at many
+sizes in pixels: zooming in enlarges a random window to the tile, zooming out shrinks the tile
+and fills the rest with its own mirror image (labels mirrored alike, so they stay exact up to
+the nearest-pixel resampling of the mask). Resampling is the one ``predict --scale`` uses.
+
 Each mini-batch's draws come from ``(seed, epoch, batch)``, so a resumed run augments exactly as
 an uninterrupted one would, with any number of loader processes.
 """
@@ -16,9 +25,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torchvision.transforms.v2 import functional as tvf
 
-CHOICES = ("none", "photometric")
+CHOICES = ("none", "photometric", "scale")
 
 # Ranges of the per-tile draws (log-uniform for the multiplicative ones).
 EXPOSURE = (0.7, 1.4)  # overall gain
@@ -27,6 +37,7 @@ GAMMA = (0.75, 1.35)
 WHITE_BALANCE = (0.85, 1.18)  # per channel, then renormalised to keep the exposure
 BLUR_PROBABILITY, BLUR_SIGMA = 0.5, (0.3, 1.5)  # px: focus and lens, hides lamella texture
 NOISE_SIGMA = (0.0, 0.03)  # of full scale
+ZOOM = (0.5, 2.0)  # scale: per-tile magnification factor
 
 
 def _log_uniform(rng: np.random.Generator, bounds: tuple[float, float], size) -> np.ndarray:
@@ -61,6 +72,66 @@ def photometric(images: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
     generator = torch.Generator().manual_seed(noise_seed)
     out = out + noise * torch.randn(out.shape, generator=generator)
     return out.clamp_(0, 1)
+
+
+def _resize(images: torch.Tensor, masks: torch.Tensor, size: tuple[int, int]):
+    """(C, h, w) float and (h, w) class indices resampled to ``size``: the image as predict
+    --scale resamples (bilinear, antialiased), the mask by nearest pixel centres."""
+    image = F.interpolate(images[None], size=size, mode="bilinear", antialias=True)[0]
+    mask = F.interpolate(masks[None, None].float(), size=size, mode="nearest-exact")[0, 0]
+    return image, mask.long()
+
+
+def zoom_tile(image: torch.Tensor, mask: torch.Tensor, factor: float, corner: tuple[int, int]):
+    """One tile (C, H, W) and its mask (H, W) seen ``factor`` times larger, same shape out.
+
+    factor >= 1: the window of size H/factor whose top-left corner is ``corner`` is enlarged
+    to the tile. factor < 1 (down to 0.5): the tile shrinks to H*factor and sits at ``corner``
+    in the output, the margins mirrored from it.
+    """
+    height, width = mask.shape
+    if factor >= 1:
+        h, w = round(height / factor), round(width / factor)
+        top, left = corner
+        window = (slice(top, top + h), slice(left, left + w))
+        return _resize(image[:, window[0], window[1]], mask[window], (height, width))
+    h, w = round(height * factor), round(width * factor)
+    image, mask = _resize(image, mask, (h, w))
+    top, left = corner
+    padding = (left, width - w - left, top, height - h - top)
+    image = F.pad(image[None], padding, mode="reflect")[0]
+    mask = F.pad(mask[None, None].float(), padding, mode="reflect")[0, 0].long()
+    return image, mask
+
+
+def rescale(images: torch.Tensor, masks: torch.Tensor, rng: np.random.Generator):
+    """float (N, 3, H, W) and class indices (N, H, W) -> the same, each tile zoomed by its own
+    log-uniform factor in ``ZOOM`` at a random place."""
+    height, width = masks.shape[-2:]
+    factors = _log_uniform(rng, ZOOM, len(masks))
+    out_images, out_masks = [], []
+    for image, mask, factor in zip(images, masks, factors, strict=True):
+        span = []  # where the corner may go, per axis
+        for n in (height, width):
+            if factor >= 1:
+                span.append((0, n - round(n / factor)))
+            else:  # each mirrored margin narrower than the shrunk tile (reflect padding)
+                shrunk = round(n * factor)
+                span.append((max(0, n - 2 * shrunk + 1), min(n - shrunk, shrunk - 1)))
+        corner = tuple(int(rng.integers(lo, hi + 1)) for lo, hi in span)
+        image, mask = zoom_tile(image, mask, float(factor), corner)
+        out_images.append(image)
+        out_masks.append(mask)
+    return torch.stack(out_images).clamp_(0, 1), torch.stack(out_masks)
+
+
+def apply(mode: str, images: torch.Tensor, masks: torch.Tensor, rng: np.random.Generator):
+    """Images float (N, 3, H, W) in [0, 1] and masks (N, H, W) augmented by ``mode``."""
+    if mode == "photometric":
+        return photometric(images, rng), masks
+    if mode == "scale":
+        return rescale(images, masks, rng)
+    return images, masks
 
 
 def batch_rng(seed: int, epoch: int, batch: int) -> np.random.Generator:

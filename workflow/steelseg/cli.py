@@ -414,8 +414,9 @@ def _weights(value: str | None) -> str | None:
     "--augment",
     default="none",
     show_default=True,
-    type=click.Choice(["none", "photometric"]),
-    help="Per-tile exposure, contrast, gamma, white balance, blur and noise (paper: none).",
+    type=click.Choice(["none", "photometric", "scale"]),
+    help="photometric: per-tile exposure, contrast, gamma, white balance, blur and noise; "
+    "scale: per-tile zoom 0.5-2x, labels alike (paper: none).",
 )
 @click.option(
     "--labels",

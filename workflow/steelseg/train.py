@@ -63,7 +63,7 @@ class TrainConfig:
     workers: int = 0
     checkpoint_every: int | None = None  # default: at every validation
     weights: str | None = None
-    augment: str = "none"  # or "photometric" (augment.py); the paper: none
+    augment: str = "none"  # or one of augment.CHOICES (augment.py); the paper: none
     labels: str = "masks"  # or "truth": the exact truth of synthetic data, to judge the RF masks
 
     def fingerprint(self, model: str, n_train: int) -> str:
@@ -120,20 +120,21 @@ def class_weights(masks: np.ndarray, tiles: np.ndarray, num_classes: int) -> np.
     return weights.astype(np.float32)
 
 
-def to_network_input(
-    images: np.ndarray | torch.Tensor,
-    mean=IMAGENET_MEAN,
-    std=IMAGENET_STD,
-    augment_rng: np.random.Generator | None = None,
-):
-    """uint8 (N, H, W, 3) -> float (N, 3, H, W) scaled to [0, 1] and normalised: the one
-    transform that training and inference share (training may re-light the tiles first)."""
+def to_unit_float(images: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """uint8 (N, H, W, 3) -> float (N, 3, H, W) in [0, 1]."""
     if isinstance(images, np.ndarray):  # torch wants writable memory (decoded PNGs are not)
         images = torch.from_numpy(np.require(images, requirements=("C", "W")))
-    x = images.permute(0, 3, 1, 2).float().div_(255)
-    if augment_rng is not None:
-        x = augment.photometric(x, augment_rng)
+    return images.permute(0, 3, 1, 2).float().div_(255)
+
+
+def normalise(x: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> torch.Tensor:
     return (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+
+
+def to_network_input(images: np.ndarray | torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+    """uint8 (N, H, W, 3) -> float (N, 3, H, W) scaled to [0, 1] and normalised: the one
+    transform that training and inference share (training may augment between the two)."""
+    return normalise(to_unit_float(images), mean, std)
 
 
 def forward(model: nn.Module, images: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -154,8 +155,9 @@ def in_order(tiles: np.ndarray, size: int) -> list[np.ndarray]:
 class TileBatches(torch.utils.data.Dataset):
     """Whole mini-batches read from the memory-mapped store in one sorted slice each.
 
-    With ``augment_key`` = (seed, epoch, index of the first batch in its epoch), each batch is
-    re-lit by ``augment.photometric`` with draws fixed by its place in the epoch.
+    With ``augment`` other than "none" and ``augment_key`` = (seed, epoch, index of the first
+    batch in its epoch), each batch is augmented (``augment.apply``) with draws fixed by its
+    place in the epoch.
     """
 
     def __init__(
@@ -163,10 +165,11 @@ class TileBatches(torch.utils.data.Dataset):
         root: Path,
         batches: list[np.ndarray],
         labels: str = "masks",
-        augment_key: tuple[int, int, int] | None = None,
+        augment: str = "none",
+        augment_key: tuple[int, int, int] = (0, 0, 0),
     ):
         self.root, self.batches, self.labels = root, batches, labels
-        self.augment_key = augment_key
+        self.augment, self.augment_key = augment, augment_key
         self._images = self._masks = None
 
     def __len__(self) -> int:
@@ -181,11 +184,12 @@ class TileBatches(torch.utils.data.Dataset):
         images = torch.from_numpy(np.ascontiguousarray(self._images[index[order]]))
         masks = torch.from_numpy(np.ascontiguousarray(self._masks[index[order]])).long()
         inverse = torch.from_numpy(np.argsort(order))
-        rng = None
-        if self.augment_key is not None:
+        x, masks = to_unit_float(images[inverse]), masks[inverse]
+        if self.augment != "none":
             seed, epoch, first = self.augment_key
             rng = augment.batch_rng(seed, epoch, first + i)
-        return to_network_input(images[inverse], augment_rng=rng), masks[inverse]
+            x, masks = augment.apply(self.augment, x, masks, rng)
+        return normalise(x), masks
 
 
 def epoch_batches(tiles: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
@@ -195,11 +199,11 @@ def epoch_batches(tiles: np.ndarray, batch_size: int, seed: int, epoch: int) -> 
     return [order[i : i + size] for i in range(0, len(order) - size + 1, size)]
 
 
-def _loader(root, batches, workers, augment_key=None, labels="masks"):
+def _loader(root, batches, workers, labels="masks", augment="none", augment_key=(0, 0, 0)):
     # Its own generator: a DataLoader iterator otherwise draws its base seed from the global
     # torch RNG, so a resumed run (one loader more) would get other dropout masks.
     return torch.utils.data.DataLoader(
-        TileBatches(root, batches, labels=labels, augment_key=augment_key),
+        TileBatches(root, batches, labels=labels, augment=augment, augment_key=augment_key),
         batch_size=None,
         shuffle=False,
         num_workers=workers,
@@ -383,10 +387,10 @@ class Trainer:
             batches = epoch_batches(
                 self.split["train"], config.batch_size, config.seed, state.epoch
             )[state.position :]
-            key = None
-            if config.augment == "photometric":
-                key = (config.seed, state.epoch, state.position)
-            loader = _loader(self.store.root, batches, config.workers, key, config.labels)
+            key = (config.seed, state.epoch, state.position)
+            loader = _loader(
+                self.store.root, batches, config.workers, config.labels, config.augment, key
+            )
             for images, masks in loader:
                 loss, accuracy = self._train_step(images, masks)
                 state.iteration += 1
