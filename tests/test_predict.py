@@ -21,7 +21,12 @@ MODEL = "deeplabv3plus_mobilenetv2"
 
 @pytest.fixture(scope="session")
 def trained(synthetic, tmp_path_factory):
-    """MobileNetV2 DeepLabV3+ trained briefly on the synthetic set's exact truth, 128 px tiles."""
+    """MobileNetV2 DeepLabV3+ trained briefly on the synthetic set's exact truth, 128 px tiles.
+
+    Re-lit tiles (photometric augmentation): the set has only three samples' looks and the
+    tests draw new ones. Without it, 100 iterations left some looks on a knife edge (a flat
+    pearlite field at p = 0.497), and whether the tests passed depended on the CPU's kernels.
+    """
     out = tmp_path_factory.mktemp("trained")
     index = tiles.write_store(
         load_dataset(synthetic), synthetic / "truth", out / "tiles", 2, tiles.TileSpec(128, 64)
@@ -29,7 +34,13 @@ def trained(synthetic, tmp_path_factory):
     labels = split.assign(index, "grouped", {"train": 0.8, "val": 0.2, "test": 0.0}, seed=0)
     split.write_split(index, labels, out / "split.tsv")
     config = train.TrainConfig(
-        epochs=10, batch_size=8, max_iterations=100, validation_frequency=50, seed=0, device="cpu"
+        epochs=10,
+        batch_size=8,
+        max_iterations=100,
+        validation_frequency=50,
+        seed=0,
+        device="cpu",
+        augment="photometric",
     )
     train.train(MODEL, out / "tiles", out / "split.tsv", CLASSES, out / "model", config, 2)
     return out / "model" / "checkpoint.pt"
@@ -153,7 +164,9 @@ def seam_ratio(checkpoint, images, overlap, tile=128):
 def test_no_seams_at_window_borders(trained):
     images = [fresh_micrograph(10 + i, 768, 1024) for i in range(2)]
     ratio, rates = seam_ratio(trained, images, overlap=32)
-    assert rates[1] < 0.08, rates  # the model is real: a few per cent wrong
+    # the model is real: these fresh looks are 57 % pearlite, so a constant answer is >= 43 %
+    # wrong (the brief fixture model gets 8-15 %, depending on the CPU's kernels)
+    assert rates[1] < 0.2, rates
     assert ratio < 1.15, rates  # no worse near the window edges than elsewhere
     # The measure sees seams where they exist: the same windows stitched without overlap.
     hard_ratio, hard_rates = seam_ratio(trained, images, overlap=0)

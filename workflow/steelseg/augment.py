@@ -1,8 +1,6 @@
 """Training augmentation (off by default: the paper trains on rotations only).
 
-``photometric``:
-
-A model trained on one generator's or one microscope's lighting learns its absolute brightness
+``photometric``: a model trained on one generator's or one microscope's lighting learns its absolute brightness
 and colour; the real-data check (results/lom-ferrite-pearlite) showed the calls moving with the
 illumination alone. ``photometric`` draws, per tile, what changes between microscopes, etchings
 and cameras: exposure, contrast, gamma, white balance, focus and sensor noise. Labels are
@@ -11,7 +9,7 @@ towards their bands and others away, and cost synthetic accuracy in 3 CPU epochs
 not the default.
 
 ``scale``: every model trained at one magnification answered the real-data check differently at
-every ``predict --scale`` (experiments 1-11 there). ``scale`` zooms each tile by its own
+every ``predict --scale`` (experiments 1-11 there; 12 tries this). ``scale`` zooms each tile by its own
 log-uniform factor in 0.5-2x, with its labels, so that colonies of one size are seen at many
 sizes in pixels: zooming in enlarges a random window to the tile, zooming out shrinks the tile
 and fills the rest with its own mirror image (labels mirrored alike, so they stay exact up to
