@@ -1,19 +1,19 @@
 """Training augmentation (off by default: the paper trains on rotations only).
 
-``photometric``: a model trained on one generator's or one microscope's lighting learns its absolute brightness
-and colour; the real-data check (results/lom-ferrite-pearlite) showed the calls moving with the
-illumination alone. ``photometric`` draws, per tile, what changes between microscopes, etchings
-and cameras: exposure, contrast, gamma, white balance, focus and sensor noise. Labels are
-untouched, so the masks stay exact. On that check (experiment 4) it moved some fractions
-towards their bands and others away, and cost synthetic accuracy in 3 CPU epochs: an option,
-not the default.
+``photometric``: a model trained on one generator's or one microscope's lighting learns its
+absolute brightness and colour; the real-data check (results/lom-ferrite-pearlite) showed the
+calls moving with the illumination alone. ``photometric`` draws, per tile, what changes between
+microscopes, etchings and cameras: exposure, contrast, gamma, white balance, focus and sensor
+noise. Labels are untouched, so the masks stay exact. On that check (experiment 4) it moved some
+fractions towards their bands and others away, and cost synthetic accuracy in 3 CPU epochs: an
+option, not the default.
 
-``scale``: every model trained at one magnification answered the real-data check differently at
-every ``predict --scale`` (experiments 1-11 there; 12 tries this). ``scale`` zooms each tile by its own
-log-uniform factor in 0.5-2x, with its labels, so that colonies of one size are seen at many
-sizes in pixels: zooming in enlarges a random window to the tile, zooming out shrinks the tile
-and fills the rest with its own mirror image (labels mirrored alike, so they stay exact up to
-the nearest-pixel resampling of the mask). Resampling is the one ``predict --scale`` uses.
+``scale``: every model trained at one magnification answered the real-data check differently
+at every ``predict --scale`` (experiments 1-11 there; 12 tries this). ``scale`` zooms each tile
+by its own log-uniform factor in 0.5-2x, with its labels, so that colonies of one size are seen
+at many sizes in pixels: zooming in enlarges a random window to the tile, zooming out shrinks
+the tile and fills the rest with its own mirror image (labels mirrored alike, so they stay exact
+up to the nearest-pixel resampling of the mask). Resampling is the one ``predict --scale`` uses.
 
 Each mini-batch's draws come from ``(seed, epoch, batch)``, so a resumed run augments exactly as
 an uninterrupted one would, with any number of loader processes.
