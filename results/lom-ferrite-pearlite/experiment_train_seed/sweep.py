@@ -36,7 +36,8 @@ def fractions(checkpoint, out, images, scale, tta):
 
 
 def row(scale, tta, f):
-    in_band = sum(BANDS[k.split("_")[0]][0] <= v <= BANDS[k.split("_")[0]][1] for k, v in f.items())
+    bands = {k: BANDS[k.split("_")[0]] for k in f}  # sae1020_1 -> the SAE 1020 band
+    in_band = sum(bands[k][0] <= v <= bands[k][1] for k, v in f.items())
     ranked = min(v for k, v in f.items() if "1045" in k) > max(
         v for k, v in f.items() if "1020" in k
     )
