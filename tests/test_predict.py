@@ -333,3 +333,67 @@ def test_missing_checkpoint_is_an_error_before_any_output(tmp_path):
     )
     assert result.returncode == 2 and "none.pt: checkpoint not found" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="session")
+def second_member(trained, tmp_path_factory):
+    """A second checkpoint of the same model that disagrees with ``trained`` in places: its
+    decoder head's weights shrunk and its bias tilted towards pearlite."""
+    checkpoint = torch.load(trained, weights_only=True)
+    head = [k for k in checkpoint["state_dict"] if k.startswith("segmentation_head")]
+    weight, bias = (k for k in head if k.endswith(("weight", "bias")))
+    checkpoint["state_dict"][weight] = checkpoint["state_dict"][weight] * 0.5
+    checkpoint["state_dict"][bias] = checkpoint["state_dict"][bias] + torch.tensor([-0.3, 0.3])
+    path = tmp_path_factory.mktemp("second") / "checkpoint.pt"
+    torch.save(checkpoint, path)
+    return path
+
+
+def test_an_ensemble_averages_its_members_probabilities(trained, second_member):
+    image, _ = fresh_micrograph(11, 150, 260)
+    members = [
+        window(path, overlap=32).logits(image).softmax(0) for path in (trained, second_member)
+    ]
+    assert (members[0].argmax(0) != members[1].argmax(0)).float().mean() > 0.01  # they differ
+    ensemble = window([trained, second_member], overlap=32)
+    assert ensemble.description == f"ensemble of 2 {MODEL}"
+    mean = (members[0] + members[1]) / 2
+    torch.testing.assert_close(ensemble.logits(image).softmax(0), mean, atol=1e-5, rtol=1e-4)
+    labels = ensemble.labels(image)
+    decided = (mean[1] - mean[0]).abs().numpy() > 1e-4  # away from exact ties
+    assert np.array_equal(labels[decided], mean.argmax(0).numpy()[decided])
+    # Twice the same checkpoint is that checkpoint.
+    twice = window([trained, trained], overlap=32, scale=1.5)
+    once = window(trained, overlap=32, scale=1.5)
+    torch.testing.assert_close(
+        twice.logits(image).softmax(0), once.logits(image).softmax(0), atol=1e-5, rtol=1e-4
+    )
+
+
+def test_ensemble_members_must_share_the_label_set(trained, tmp_path):
+    checkpoint = torch.load(trained, weights_only=True)
+    checkpoint["class_names"] = ["ferrite", "martensite"]
+    torch.save(checkpoint, tmp_path / "other.pt")
+    with pytest.raises(SteelsegError, match=r"other\.pt: classes ferrite, martensite differ"):
+        window([trained, tmp_path / "other.pt"])
+
+
+def test_predict_tiles_with_two_checkpoints_takes_the_mean_probability(
+    trained, second_member, tmp_path
+):
+    store_dir, split_path = trained.parent.parent / "tiles", trained.parent.parent / "split.tsv"
+    command = [sys.executable, "-m", "steelseg", "predict-tiles", "--tiles", str(store_dir)]
+    command += ["--split", str(split_path), "--set", "val", "--device", "cpu"]
+    members = ["--checkpoint", str(trained), "--checkpoint", str(second_member)]
+    subprocess.run([*command, *members, "--out", str(tmp_path / "both")], check=True)
+    val = np.sort(train.read_split(split_path)["val"])[:16]
+    images = tiles.TileStore.open(store_dir).images[val]
+    cpu = torch.device("cpu")
+    with torch.no_grad():
+        mean = sum(
+            predict.infer(model, predict.normalise(images, meta), cpu).softmax(1)
+            for model, meta in predict.load_ensemble([trained, second_member], cpu)
+        )
+    for t, expected in zip(val, mean.argmax(1).numpy(), strict=True):
+        written = io.read_labels(tmp_path / "both" / tiles.tile_name(t), 2)
+        assert (written == expected).mean() > 0.999

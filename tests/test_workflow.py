@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -55,6 +56,26 @@ def test_smoke_run_from_nothing_to_trained_models(tmp_path):
         mask = io.read_labels(predicted / "masks" / f"{row['image']}.png", 2)
         assert mask.shape == (150, 230)
     assert (predicted / "overview.png").stat().st_size > 10_000
+    # predict.ensemble: two trained models' probabilities averaged, written beside the single
+    # model's predictions, which stay as they were.
+    before = (predicted / "phase_fractions.csv").read_bytes()
+    member = "results/smoke/models/deeplabv3plus_resnet18/checkpoint.pt"
+    ensemble = snakemake(
+        tmp_path,
+        "--configfile",
+        str(REPO / "workflow/presets/smoke.yaml"),
+        "--config",
+        f"predict={{'images': '{new}', 'ensemble': ['{member}']}}",
+    )
+    assert ensemble.returncode == 0, ensemble.stdout[-3000:]
+    # Nothing runs but the ensemble's predict (and the target rule).
+    assert re.findall(r"^(?:local)?rule (\w+):", ensemble.stdout, re.M) == ["predict", "all"]
+    averaged = predicted.parent / "micrographs_ensemble"
+    log = (out / "logs" / "predict_deeplabv3plus_mobilenetv2_ensemble.log").read_text()
+    assert "wrote 2 mask(s)" in log
+    with open(averaged / "phase_fractions.csv") as handle:
+        assert [r["image"] for r in csv.DictReader(handle)] == ["odd_size", "sixteen_bit"]
+    assert (predicted / "phase_fractions.csv").read_bytes() == before
     quality = json.loads((out / "rf_quality.json").read_text())
     assert quality["reference"] == "exact_truth" and quality["pixel_accuracy"] > 0.9
     with open(out / "split.tsv") as handle:
@@ -187,6 +208,10 @@ def check_report_opens_in_chromium(report: Path) -> None:
             "train: {labels: truth}",
             "train.labels is 'truth' but IMAGES has no truth/ folder",
         ),
+        (
+            "predict: {images: IMAGES, ensemble: [/no/such/checkpoint.pt]}",
+            "predict.ensemble '/no/such/checkpoint.pt' is not a file",
+        ),
     ],
     ids=[
         "typo",
@@ -196,6 +221,7 @@ def check_report_opens_in_chromium(report: Path) -> None:
         "unknown-morphology",
         "colony-darkness-zero",
         "truth-labels-without-truth",
+        "missing-ensemble-checkpoint",
     ],
 )
 def test_config_errors_stop_at_start_up_naming_the_key(tmp_path, override, message):

@@ -2,6 +2,7 @@
 import glob
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -83,6 +84,14 @@ def _check_config():
             f"config: predict.model '{predict['model']}' is not among the models trained "
             f"({', '.join(config['models'])}); add it to models or pick one of those"
         )
+    for path in predict["ensemble"]:
+        # results/... may be made by this workflow (another model); anything else must exist
+        where = os.path.expandvars(path)
+        if not where.startswith("results/") and not os.path.isfile(where):
+            raise ValueError(
+                f"config: predict.ensemble '{path}' is not a file; give the checkpoint.pt of "
+                "a model trained on the same classes, or remove it"
+            )
     if predict["images"] and not predict_inputs():
         raise ValueError(
             f"config: predict.images '{predict['images']}' matches no PNG, TIFF or JPEG file; "
@@ -299,7 +308,23 @@ def split_options(wildcards):
     return options
 
 
-PREDICTIONS = f"{RESULTS}/predictions/{config['predict']['model']}/micrographs"
+# An ensemble's predictions (and log) go beside the single model's rather than over them.
+_PREDICT_NAME = "_ensemble" if config["predict"]["ensemble"] else ""
+PREDICTIONS = (
+    f"{RESULTS}/predictions/{config['predict']['model']}/micrographs{_PREDICT_NAME}"
+)
+PREDICT_LOG = f"{RESULTS}/logs/predict_{config['predict']['model']}{_PREDICT_NAME}.log"
+
+
+def predict_checkpoints():
+    """predict.model's checkpoint, then any predict.ensemble members (averaged with it)."""
+    model = config["predict"]["model"]
+    extra = [os.path.expandvars(path) for path in config["predict"]["ensemble"]]
+    return [f"{RESULTS}/models/{model}/checkpoint.pt", *extra]
+
+
+def checkpoint_options(wildcards, input):
+    return " ".join(f"--checkpoint {shlex.quote(path)}" for path in input.checkpoints)
 
 
 def predict_options():

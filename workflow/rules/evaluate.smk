@@ -232,16 +232,17 @@ rule compare:
         "python -m steelseg compare {params.folds} {params.options} --out {output} > {log} 2>&1"
 
 
-# New micrographs (config predict.images) segmented whole by one trained model: masks,
-# overlays, phase fractions with lever-rule carbon, an overview figure.
+# New micrographs (config predict.images) segmented whole by one trained model (or an
+# ensemble, predict.ensemble): masks, overlays, phase fractions with lever-rule carbon, an
+# overview figure.
 rule predict:
     input:
-        checkpoint=f"{RESULTS}/models/{config['predict']['model']}/checkpoint.pt",
+        checkpoints=predict_checkpoints(),
         images=predict_inputs(),
     output:
         directory(PREDICTIONS),
     log:
-        f"{RESULTS}/logs/predict_{config['predict']['model']}.log",
+        PREDICT_LOG,
     conda:
         "../../envs/torch.yaml"
     container:
@@ -250,7 +251,8 @@ rule predict:
     resources:
         gpu=1,
     params:
+        checkpoints=checkpoint_options,
         options=predict_options(),
     shell:
-        "python -m steelseg predict {input.images:q} --checkpoint {input.checkpoint} "
+        "python -m steelseg predict {input.images:q} {params.checkpoints} "
         "--out {output} {params.options} --threads {threads} > {log} 2>&1"

@@ -86,6 +86,15 @@ DEVICE = click.option(
     type=click.Choice(["auto", "cpu", "cuda"]),
     help="cuda stops with an error where no GPU is visible.",
 )
+CHECKPOINTS = click.option(
+    "--checkpoint",
+    "checkpoints",
+    required=True,
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="checkpoint.pt of a trained model. Repeat it to average several models' class "
+    "probabilities (an ensemble, e.g. one model trained with different seeds).",
+)
 
 
 @main.command()
@@ -603,7 +612,7 @@ def export_tiles(tiles_dir, split_path, set_name, labels, out):
 
 
 @main.command("predict-tiles")
-@click.option("--checkpoint", required=True, type=click.Path(path_type=Path))
+@CHECKPOINTS
 @TILES
 @SPLIT
 @click.option("--set", "set_name", default="test", show_default=True, type=SETS)
@@ -611,7 +620,7 @@ def export_tiles(tiles_dir, split_path, set_name, labels, out):
 @click.option("--batch-size", default=16, show_default=True, type=click.IntRange(1))
 @DEVICE
 @click.option("--threads", default=1, show_default=True, type=click.IntRange(1))
-def predict_tiles(checkpoint, tiles_dir, split_path, set_name, out, batch_size, device, threads):
+def predict_tiles(checkpoints, tiles_dir, split_path, set_name, out, batch_size, device, threads):
     """Predict one set of stored tiles with a trained checkpoint (label PNGs)."""
     import torch
 
@@ -619,18 +628,13 @@ def predict_tiles(checkpoint, tiles_dir, split_path, set_name, out, batch_size, 
     from .train import read_split
 
     torch.set_num_threads(threads)
-    count = run(checkpoint, tiles_dir, read_split(split_path)[set_name], out, batch_size, device)
+    count = run(checkpoints, tiles_dir, read_split(split_path)[set_name], out, batch_size, device)
     click.echo(f"wrote {count} predicted tiles to {out}")
 
 
 @main.command()
 @click.argument("images", nargs=-1, required=True)
-@click.option(
-    "--checkpoint",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="checkpoint.pt of a trained model.",
-)
+@CHECKPOINTS
 @click.option(
     "--out",
     required=True,
@@ -688,7 +692,7 @@ def predict_tiles(checkpoint, tiles_dir, split_path, set_name, out, batch_size, 
 @click.option("--threads", default=1, show_default=True, type=click.IntRange(1))
 def predict(
     images,
-    checkpoint,
+    checkpoints,
     out,
     tile,
     overlap,
@@ -714,7 +718,7 @@ def predict(
     torch.set_num_threads(threads)
     paths = expand_inputs(list(images))
     window = WindowSpec(tile=tile, overlap=overlap, batch_size=batch_size, tta=tta, scale=scale)
-    predictor = SlidingWindow(checkpoint, window, device)
+    predictor = SlidingWindow(checkpoints, window, device)
 
     def report_error(exc):
         tqdm.write(f"steelseg: error: {exc}", file=sys.stderr)

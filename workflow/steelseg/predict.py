@@ -9,6 +9,10 @@ shows where a network sees the zero padding at a window edge. The image is mirro
 the margins the windows span beyond it (``window_layout``), which also serves images smaller
 than a window. Optional test-time augmentation averages the logits of the 8 flips/rotations.
 
+Several checkpoints (e.g. the same model trained with different seeds) make an ensemble: each
+member's blended logits become class probabilities, and their mean is the prediction. A
+single training run on little data varies with its seed; the mean of a few runs varies less.
+
 Predicted label PNGs are named like their inputs, so `steelseg evaluate` scores them folder
 against folder, the same code path a user takes for Weka or ilastik output.
 """
@@ -18,7 +22,7 @@ from __future__ import annotations
 import glob
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -66,29 +70,65 @@ def normalise(images: np.ndarray, checkpoint: dict) -> torch.Tensor:
     return to_network_input(images, checkpoint["mean"], checkpoint["std"])
 
 
+def checkpoint_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
+    """One checkpoint path or several (an ensemble) as a list; at least one."""
+    paths = [paths] if isinstance(paths, str | Path) else list(paths)
+    if not paths:
+        raise SteelsegError("no checkpoint given; pass --checkpoint PATH (repeat for an ensemble)")
+    return [Path(p) for p in paths]
+
+
+def load_ensemble(
+    paths: str | Path | Sequence[str | Path], device: torch.device
+) -> list[tuple[torch.nn.Module, dict]]:
+    """Every checkpoint's model and metadata; all must segment into the same classes."""
+    paths = checkpoint_paths(paths)
+    members = [load_checkpoint(path, device) for path in paths]
+    names = list(members[0][1]["class_names"])
+    for path, (_, checkpoint) in zip(paths[1:], members[1:], strict=True):
+        if list(checkpoint["class_names"]) != names:
+            raise SteelsegError(
+                f"{path}: classes {', '.join(checkpoint['class_names'])} differ from "
+                f"{paths[0]}'s ({', '.join(names)}); an ensemble needs checkpoints trained on "
+                "the same label set"
+            )
+    return members
+
+
 def predict_tiles(
-    checkpoint_path: str | Path,
+    checkpoint_path: str | Path | Sequence[str | Path],
     tiles_dir: str | Path,
     tiles: np.ndarray,
     out: str | Path,
     batch_size: int = 16,
     device: str = "auto",
 ) -> int:
-    """Predict the given tiles of the store and write one label PNG per tile."""
+    """Predict the given tiles of the store and write one label PNG per tile.
+
+    Several checkpoints: the label with the highest mean class probability over them.
+    """
     torch_device = pick_device(device)
-    model, checkpoint = load_checkpoint(checkpoint_path, torch_device)
+    paths = checkpoint_paths(checkpoint_path)
+    members = load_ensemble(paths, torch_device)
     store = TileStore.open(tiles_dir)
-    if store.meta["num_classes"] != checkpoint["num_classes"]:
-        raise SteelsegError(
-            f"{checkpoint_path}: model has {checkpoint['num_classes']} classes, tiles "
-            f"{store.meta['num_classes']}; use the checkpoint trained on these tiles"
-        )
+    for path, (_, checkpoint) in zip(paths, members, strict=True):
+        if store.meta["num_classes"] != checkpoint["num_classes"]:
+            raise SteelsegError(
+                f"{path}: model has {checkpoint['num_classes']} classes, tiles "
+                f"{store.meta['num_classes']}; use the checkpoint trained on these tiles"
+            )
     with io.atomic_dir(out) as tmp:
         for start in tqdm(range(0, len(tiles), batch_size), desc="predict tiles", unit="batch"):
             chunk = np.sort(tiles[start : start + batch_size])
+            images = store.images[chunk]
             with torch.no_grad():
-                pred = infer(model, normalise(store.images[chunk], checkpoint), torch_device)
-            for t, label in zip(chunk, pred.argmax(1).cpu().numpy().astype(np.uint8), strict=True):
+                logits = [
+                    infer(model, normalise(images, meta), torch_device) for model, meta in members
+                ]
+            # One model: its logits' argmax is its probabilities' argmax.
+            scores = logits[0] if len(logits) == 1 else sum(x.softmax(1) for x in logits)
+            labels = scores.argmax(1).cpu().numpy().astype(np.uint8)
+            for t, label in zip(chunk, labels, strict=True):
                 io.write_png(tmp / tile_name(t), label)
     return len(tiles)
 
@@ -151,20 +191,30 @@ class WindowSpec:
 
 
 class SlidingWindow:
-    """A trained model applied to whole images of any size through overlapping windows."""
+    """Trained models applied to whole images of any size through overlapping windows.
 
-    def __init__(self, checkpoint_path: str | Path, window: WindowSpec, device: str = "auto"):
+    One checkpoint, or several whose class probabilities are averaged (an ensemble).
+    """
+
+    def __init__(
+        self,
+        checkpoint_path: str | Path | Sequence[str | Path],
+        window: WindowSpec,
+        device: str = "auto",
+    ):
         self.device = pick_device(device)
-        self.model, self.checkpoint = load_checkpoint(checkpoint_path, self.device)
+        self.members = load_ensemble(checkpoint_path, self.device)
+        self.model, self.checkpoint = self.members[0]
         self.class_names = list(self.checkpoint["class_names"])
         window = replace(window, tile=window.tile or int(self.checkpoint["tile_size"]))
-        multiple = spec(self.checkpoint["model_name"]).multiple
-        if window.tile < multiple or window.tile % multiple:
-            raise SteelsegError(
-                f"--tile {window.tile}: model '{self.checkpoint['model_name']}' needs windows "
-                f"that are a multiple of {multiple} px; use e.g. "
-                f"{max(multiple, window.tile // multiple * multiple)}"
-            )
+        for _, checkpoint in self.members:
+            multiple = spec(checkpoint["model_name"]).multiple
+            if window.tile < multiple or window.tile % multiple:
+                raise SteelsegError(
+                    f"--tile {window.tile}: model '{checkpoint['model_name']}' needs windows "
+                    f"that are a multiple of {multiple} px; use e.g. "
+                    f"{max(multiple, window.tile // multiple * multiple)}"
+                )
         if not 0 <= window.overlap < window.tile:
             raise SteelsegError(
                 f"--overlap {window.overlap}: must be at least 0 and less than --tile "
@@ -176,17 +226,27 @@ class SlidingWindow:
         self.weights = taper(window.tile, window.overlap).to(self.device)
         self.forward_seconds = 0.0  # time inside the network, for the benchmark
 
-    def _network(self, batch: torch.Tensor) -> torch.Tensor:
+    @property
+    def description(self) -> str:
+        """The model's name, or the ensemble's members' names, for titles."""
+        names = [checkpoint["model_name"] for _, checkpoint in self.members]
+        if len(names) == 1:
+            return names[0]
+        if len(set(names)) == 1:
+            return f"ensemble of {len(names)} {names[0]}"
+        return "ensemble of " + " + ".join(names)
+
+    def _network(self, model: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
         """Logits of a batch of windows, averaged over the 8 flips/rotations with TTA."""
         if self.device.type == "cuda":
             torch.cuda.synchronize()
         start = time.perf_counter()
         if not self.window.tta:
-            logits = infer(self.model, batch, self.device)
+            logits = infer(model, batch, self.device)
         else:
             views = [(k, flip) for k in range(4) for flip in (False, True)]
             logits = sum(
-                _undo_dihedral(infer(self.model, _dihedral(batch, k, f), self.device), k, f)
+                _undo_dihedral(infer(model, _dihedral(batch, k, f), self.device), k, f)
                 for k, f in views
             ) / len(views)
         if self.device.type == "cuda":
@@ -194,10 +254,13 @@ class SlidingWindow:
         self.forward_seconds += time.perf_counter() - start
         return logits
 
-    def _weighted_sum(self, image: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """Taper-weighted sum of the window logits (K, h, w) and the summed weights (1, h, w),
-        at the (possibly resampled) image size."""
-        x = normalise(image[None], self.checkpoint).to(self.device)
+    def _weighted_sum(
+        self, image: np.ndarray, member: int = 0
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Taper-weighted sum of one member's window logits (K, h, w) and the summed weights
+        (1, h, w), at the (possibly resampled) image size."""
+        model, checkpoint = self.members[member]
+        x = normalise(image[None], checkpoint).to(self.device)
         if self.window.scale != 1:
             x = F.interpolate(x, scale_factor=self.window.scale, mode="bilinear", antialias=True)
         tile, overlap = self.window.tile, self.window.overlap
@@ -217,26 +280,45 @@ class SlidingWindow:
         for start in range(0, len(corners), self.window.batch_size):
             chunk = corners[start : start + self.window.batch_size]
             batch = torch.cat([x[:, :, y0 : y0 + tile, x0 : x0 + tile] for y0, x0 in chunk])
-            for (y0, x0), logits in zip(chunk, self._network(batch), strict=True):
+            for (y0, x0), logits in zip(chunk, self._network(model, batch), strict=True):
                 total[:, y0 : y0 + tile, x0 : x0 + tile].addcmul_(logits, self.weights)
                 weight[:, y0 : y0 + tile, x0 : x0 + tile] += self.weights
         inside = (slice(None), slice(top, top + h), slice(left, left + w))
         return total[inside], weight[inside]
 
-    @torch.inference_mode()
-    def logits(self, image: np.ndarray) -> torch.Tensor:
-        """Blended logits (K, H, W) of an RGB uint8 image (H, W, 3), on the model's device."""
-        total, weight = self._weighted_sum(image)
+    def _member_logits(self, image: np.ndarray, member: int) -> torch.Tensor:
+        """One member's blended logits (K, H, W) at the image's own size."""
+        total, weight = self._weighted_sum(image, member)
         blended = total / weight
         if self.window.scale != 1:
             blended = F.interpolate(blended[None], size=image.shape[:2], mode="bilinear")[0]
         return blended
 
+    def _mean_probabilities(self, image: np.ndarray) -> torch.Tensor:
+        """The ensemble members' mean class probabilities (K, H, W)."""
+        total = self._member_logits(image, 0).softmax(0)
+        for member in range(1, len(self.members)):
+            total += self._member_logits(image, member).softmax(0)
+        return total / len(self.members)
+
+    @torch.inference_mode()
+    def logits(self, image: np.ndarray) -> torch.Tensor:
+        """Blended logits (K, H, W) of an RGB uint8 image (H, W, 3), on the model's device.
+
+        For an ensemble, the log of the members' mean class probabilities: logits whose
+        softmax is that mean.
+        """
+        if len(self.members) == 1:
+            return self._member_logits(image, 0)
+        return self._mean_probabilities(image).log()
+
     @torch.inference_mode()
     def labels(self, image: np.ndarray) -> np.ndarray:
         """Class-index mask (H, W) uint8 of one RGB uint8 image."""
-        if self.window.scale != 1:
-            scores = self.logits(image)
+        if len(self.members) > 1:
+            scores = self._mean_probabilities(image)
+        elif self.window.scale != 1:
+            scores = self._member_logits(image, 0)
         else:  # the weights are the same for every class: no need to divide before argmax
             scores, _ = self._weighted_sum(image)
         return class_indices(scores).cpu().numpy()
@@ -335,7 +417,7 @@ def predict_images(
             return None, exc
 
     def draw_overview(panels, shown: str) -> None:
-        title = f"{predictor.checkpoint['model_name']}: {shown}"
+        title = f"{predictor.description}: {shown}"
         render.montage(panels, names, colours, out / "overview.png", title=title)
 
     overview = None

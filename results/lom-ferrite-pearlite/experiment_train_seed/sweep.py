@@ -1,6 +1,7 @@
 # Experiment 13's scale sweep: one checkpoint through `steelseg predict` on the four real crops at
 # every --scale the earlier experiments used (and --tta at the preset), as one Markdown table.
 #   python sweep.py CHECKPOINT OUT [SHARED_DATA]   (OUT/s<scale>[-tta]/phase_fractions.csv)
+# CHECKPOINT may be a comma-separated list: an ensemble (experiment 14), probabilities averaged.
 import csv
 import subprocess
 import sys
@@ -18,8 +19,7 @@ def fractions(checkpoint, out, images, scale, tta):
                 "steelseg",
                 "predict",
                 images,
-                "--checkpoint",
-                checkpoint,
+                *(a for path in checkpoint.split(",") for a in ("--checkpoint", path)),
                 "--out",
                 str(folder),
                 "--scale",
