@@ -204,9 +204,9 @@ class SlidingWindow:
     ):
         self.device = pick_device(device)
         self.members = load_ensemble(checkpoint_path, self.device)
-        self.model, self.checkpoint = self.members[0]
-        self.class_names = list(self.checkpoint["class_names"])
-        window = replace(window, tile=window.tile or int(self.checkpoint["tile_size"]))
+        first = self.members[0][1]
+        self.class_names = list(first["class_names"])
+        window = replace(window, tile=window.tile or int(first["tile_size"]))
         for _, checkpoint in self.members:
             multiple = spec(checkpoint["model_name"]).multiple
             if window.tile < multiple or window.tile % multiple:
