@@ -161,6 +161,32 @@ def test_synth_colony_darkness_reaches_the_generator(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+def test_synth_supersample_reaches_the_generator_for_overviews_only(tmp_path):
+    from steelseg import io
+
+    common = ["--samples", 2, "--images-per-sample", 1, "--annotated-per-sample", 1]
+    common += ["--width", 160, "--height", 120, "--grain-size", "15,60"]
+    for flag in ("--no-supersample", "--supersample"):
+        result = steelseg("synth", "--out", tmp_path / flag, *common, flag)
+        assert result.returncode == 0, result.stderr
+
+    def read(flag, folder, name):
+        path = tmp_path / flag / folder / f"{name}.png"
+        return io.read_image(path) if folder == "images" else io.read_labels(path, 3)
+
+    detail, overview = "S2_normalised_01", "S1_annealed_01"
+    for folder in ("images", "truth", "annotations"):
+        drawn, averaged = (
+            read("--no-supersample", folder, detail),
+            read("--supersample", folder, detail),
+        )
+        np.testing.assert_array_equal(drawn, averaged)
+    drawn, averaged = (read(f, "images", overview) for f in ("--no-supersample", "--supersample"))
+    assert (drawn != averaged).mean() > 0.5
+    scribbles = read("--supersample", "annotations", overview)
+    assert set(np.unique(scribbles)) == {0, 1, 2}  # both phases scribbled at the output size
+
+
 def test_augment_choices_are_the_ones_augment_knows_in_cli_and_schema():
     import yaml
     from steelseg import augment

@@ -237,6 +237,19 @@ def test_config_errors_stop_at_start_up_naming_the_key(tmp_path, override, messa
     assert message.replace("IMAGES", str(images)) in result.stdout, result.stdout[-2000:]
 
 
+@pytest.mark.parametrize(
+    ("override", "flag"), [("{}", "--no-supersample"), ("{supersample: true}", "--supersample")]
+)
+def test_synth_supersample_setting_reaches_the_synth_command(tmp_path, override, flag):
+    config = tmp_path / "synth.yaml"
+    config.write_text(f"synth: {override}\n")
+    smoke = str(REPO / "workflow/presets/smoke.yaml")
+    result = snakemake(tmp_path, "-n", "-p", "--configfile", smoke, str(config))
+    assert result.returncode == 0, result.stdout[-2000:]
+    command = next(line for line in result.stdout.splitlines() if "steelseg synth" in line)
+    assert command.rstrip().endswith(flag) or f"{flag} " in command, command
+
+
 def test_predict_model_must_be_one_the_workflow_trains(tmp_path):
     _workflow_copy(tmp_path, "unet: {weights: null, batch_size: 32}")
     io.write_png(tmp_path / "images" / "a.png", np.zeros((8, 8, 3), np.uint8))

@@ -176,6 +176,7 @@ def synth_options():
         f"--grain-size {_comma_join(s['grain_size_px'])} --seed {s['seed']} "
         f"--pearlite {s['pearlite']} --colony-darkness {s['colony_darkness']} "
         + ("--subpixel-grooves" if s["subpixel_grooves"] else "--drawn-grooves")
+        + (" --supersample" if s["supersample"] else " --no-supersample")
     )
 
 

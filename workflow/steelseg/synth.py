@@ -52,6 +52,8 @@ def lever_rule_pearlite_fraction(carbon: float) -> float:
 
 REFERENCE_GRAIN_PX = 60.0  # annealed grain size at the magnification the spacings refer to
 ISLAND_SPACING = 0.6  # islands: least distance between colony-bearing corners, in grain sizes
+SUPERSAMPLE_MAX = 4  # supersample: at most 4 x 4 sub-pixels (memory grows with k**2)
+OVERVIEW_PSF_PX = (0.5, 0.9)  # supersample: the objective's blur, sigma in output pixels
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,7 @@ def micrograph(
     morphology: str = "network",
     subpixel_grooves: bool = False,
     colony_darkness: float = 1.0,
+    supersample: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One RGB uint8 micrograph, its exact mask (0 ferrite, 1 pearlite) and its grain labels.
 
@@ -241,9 +244,25 @@ def micrograph(
     dark as a 0.3 px line (at overview magnification grooves then stay lighter than colonies).
     ``colony_darkness`` multiplies every colony's optical density (1: densities as measured on
     the SAE 1045 crops; the SAE 1020 crops' colonies are darker) and changes nothing else.
+    ``supersample``: below the reference magnification, render the scene at k = round(1 /
+    magnification) times the size (2 ≤ k ≤ SUPERSAMPLE_MAX from grain_px ≤ 40) and average
+    k x k blocks, as a camera pixel integrates the light over its area; then blur by the
+    objective's point spread, which stays about a pixel at low magnification (a lower-NA
+    objective). Lamellae finer than a pixel then average into a smooth colony tone instead of
+    aliasing into pixel noise; the mask is each block's majority. Off: the scene is drawn at
+    the image's own pixels (the default data as they were).
     """
     look = image_look(rng, look)
     magnification = grain_px / REFERENCE_GRAIN_PX
+    k = min(SUPERSAMPLE_MAX, round(1 / magnification)) if supersample else 1
+    if k > 1:
+        out_height, out_width = height, width
+        height, width, grain_px, magnification = (
+            k * height,
+            k * width,
+            k * grain_px,
+            k * magnification,
+        )
     grain_px = grain_px * condition.grain_scale
     grains, seed_distance = _grains(rng, height, width, grain_px)
     n = int(grains.max()) + 1
@@ -291,6 +310,15 @@ def micrograph(
         reflectance.astype(np.float32),
         (max(0.3, rng.uniform(0.6, 1.4) * min(1.0, magnification)),) * 2 + (0,),
     )
+    if k > 1:
+        height, width = out_height, out_width
+        reflectance = reflectance.reshape(height, k, width, k, 3).mean((1, 3))
+        reflectance = ndimage.gaussian_filter(
+            reflectance, (rng.uniform(*OVERVIEW_PSF_PX),) * 2 + (0,)
+        )
+        truth = (truth.reshape(height, k, width, k).mean((1, 3)) >= 0.5).astype(np.uint8)
+        grains = grains[k // 2 :: k, k // 2 :: k]
+        yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     r2 = ((yy - height / 2) / height) ** 2 + ((xx - width / 2) / width) ** 2
     light = 1.0 - 0.35 * r2 + 0.03 * _smooth_field(rng, (height, width), max(height, width) / 4)
     rgb = reflectance * (light[..., None] * look.light)
@@ -369,13 +397,14 @@ def generate(
     pearlite: str = "network",
     subpixel_grooves: bool = False,
     colony_darkness: float = 1.0,
+    supersample: bool = False,
 ) -> list[dict[str, object]]:
     """Write a complete data set folder (images/, annotations/, truth/, samples.tsv) to ``out``.
 
     ``carbon`` and ``grain_size_px``: one value for every sample, or one per sample (a spread
     of carbon contents gives pearlite islands in ferrite as well as a pearlite matrix).
-    ``pearlite``, ``subpixel_grooves`` and ``colony_darkness``: see ``micrograph`` (its
-    ``morphology``).
+    ``pearlite``, ``subpixel_grooves``, ``colony_darkness`` and ``supersample``: see
+    ``micrograph`` (``pearlite`` is its ``morphology``).
     Deterministic for a given seed: each image draws from its own child generator, so the
     n-th image is the same whatever the number of images after it.
     """
@@ -436,6 +465,7 @@ def generate(
                     pearlite,
                     subpixel_grooves,
                     colony_darkness,
+                    supersample,
                 )
                 io.write_png(tmp / "images" / f"{name}.png", image)
                 io.write_png(tmp / "truth" / f"{name}.png", truth)
