@@ -86,3 +86,46 @@ def test_cli_writes_json_and_refuses_unknown_labels(tmp_path):
         result.stderr
     )
     assert not out.exists()
+
+
+def _one_right_one_half_called(tmp_path):
+    """All-pearlite truth for a and b; b's prediction calls half of it ferrite."""
+    truth = np.ones((4, 4), np.uint8)
+    half = truth.copy()
+    half[:2] = 0
+    return _folders(tmp_path, {"a": truth, "b": truth}, {"a": truth, "b": half})
+
+
+def test_groups_sheet_gives_per_group_scores_and_names_its_problems(tmp_path):
+    pred_dir, truth_dir = _one_right_one_half_called(tmp_path)
+    sheet = tmp_path / "groups.tsv"
+    sheet.write_text("file\tsample\na\tS1\nb\tS2\nunused\tS3\n")
+    result = score_folders(pred_dir, truth_dir, ["ferrite", "pearlite"], groups=sheet)
+    samples = result["per_group"]["sample"]
+    assert list(samples) == ["S1", "S2"] and samples["S2"]["n_images"] == 1
+    assert samples["S2"]["per_class"]["pearlite"]["fraction_predicted"] == 0.5
+    sheet.write_text("file\tsample\na\tS1\n")
+    with pytest.raises(SteelsegError, match=r"groups\.tsv: no row for 1 image.*'b'"):
+        score_folders(pred_dir, truth_dir, ["ferrite", "pearlite"], groups=sheet)
+    sheet.write_text("name\tsample\na\tS1\n")
+    with pytest.raises(SteelsegError, match="needs a 'file' column"):
+        score_folders(pred_dir, truth_dir, ["ferrite", "pearlite"], groups=sheet)
+    with pytest.raises(SteelsegError, match="missing.tsv: groups sheet not found"):
+        score_folders(pred_dir, truth_dir, ["ferrite", "pearlite"], groups=tmp_path / "missing.tsv")
+
+
+def test_cli_prints_a_table_per_grouping(tmp_path):
+    pred_dir, truth_dir = _one_right_one_half_called(tmp_path)
+    sheet = tmp_path / "groups.tsv"
+    sheet.write_text("file\tsample\na\tS1\nb\tS2\n")
+    out = tmp_path / "m.json"
+    args = ["evaluate", "--pred", pred_dir, "--truth", truth_dir, "--num-classes", "2"]
+    args += ["--class-names", "ferrite,pearlite", "--groups", sheet, "--out", out]
+    result = subprocess.run(
+        [sys.executable, "-m", "steelseg", *map(str, args)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line}
+    assert "pearlite % (pred / truth)" in result.stdout
+    assert rows["S2"][-3:] == ["50.0", "/", "100.0"] and rows["S1"][-3:] == ["100.0", "/", "100.0"]
+    assert json.loads(out.read_text())["per_group"]["sample"]["S2"]["global_accuracy"] == 0.5

@@ -37,6 +37,45 @@ def test_sums_over_images_before_dividing():
     # Not the mean of per-image IoUs (which would be (1 + 1/2)/2 for class a).
 
 
+def test_per_group_scores_equal_scoring_each_group_alone_and_give_phase_shares():
+    rng = np.random.default_rng(3)
+    pairs = [(rng.integers(0, 2, (6, 6)), rng.integers(0, 2, (6, 6))) for _ in range(5)]
+    samples = ["S1", "S2", "S1", "S2", "S2"]
+    groups = [{"sample": s, "image": f"im{i // 2}"} for i, s in enumerate(samples)]
+    result = metrics.evaluate_pairs(pairs, NAMES2, groups)
+    assert set(result["per_group"]) == {"sample", "image"}
+    assert list(result["per_group"]["image"]) == ["im0", "im1", "im2"]
+    for sample in ("S1", "S2"):
+        alone = metrics.evaluate_pairs(
+            [p for p, s in zip(pairs, samples, strict=True) if s == sample], NAMES2
+        )
+        group = result["per_group"]["sample"][sample]
+        for key in ("confusion_matrix", "n_images", "mean_iou", "mean_bf_score"):
+            assert group[key] == alone[key]
+        confusion = np.array(alone["confusion_matrix"]) / np.sum(alone["confusion_matrix"])
+        pearlite = group["per_class"]["b"]
+        assert pearlite["fraction_truth"] == pytest.approx(confusion[1].sum())
+        assert pearlite["fraction_predicted"] == pytest.approx(confusion[:, 1].sum())
+    # The groups split the whole: their confusion matrices add up to the data set's.
+    total = sum(np.array(g["confusion_matrix"]) for g in result["per_group"]["sample"].values())
+    assert total.tolist() == result["confusion_matrix"]
+    assert "per_group" not in metrics.evaluate_pairs(pairs, NAMES2)
+
+
+def test_a_sample_that_is_under_called_shows_in_its_group_only():
+    truth = np.ones((4, 4), int)
+    right, half = truth.copy(), truth.copy()
+    half[:2] = 0  # half of the pearlite called ferrite
+    result = metrics.evaluate_pairs(
+        [(truth, right), (truth, half)], NAMES2, [{"sample": "S1"}, {"sample": "S2"}]
+    )
+    samples = result["per_group"]["sample"]
+    assert samples["S1"]["per_class"]["b"]["fraction_predicted"] == 1.0
+    assert samples["S2"]["per_class"]["b"]["fraction_predicted"] == 0.5
+    assert samples["S2"]["per_class"]["b"]["fraction_truth"] == 1.0
+    assert samples["S2"]["global_accuracy"] == 0.5 and samples["S1"]["global_accuracy"] == 1.0
+
+
 def test_classes_absent_from_everything_are_skipped_not_zero():
     truth = np.array([[0, 0, 1, 1]])
     result = metrics.evaluate_pairs([(truth, truth)], ["a", "b", "c"])

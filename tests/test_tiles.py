@@ -1,6 +1,8 @@
+import csv
+
 import numpy as np
 import pytest
-from steelseg import tiles
+from steelseg import io, tiles
 from steelseg.dataset import load_dataset
 from steelseg.errors import SteelsegError
 
@@ -61,6 +63,21 @@ def test_truth_tiles_and_cover_mode(synthetic, rf_result, tmp_path):
     assert store.truth is not None and store.truth.shape == store.masks.shape
     assert store.labels("truth") is store.truth
     assert max(int(r["x"]) for r in rows) == 512 - 224
+
+
+def test_exported_label_tiles_come_with_their_image_and_sample(synthetic, rf_result, tmp_path):
+    out, _ = rf_result
+    rows = tiles.write_store(load_dataset(synthetic), out / "masks", tmp_path / "t", 2)
+    store = tiles.TileStore.open(tmp_path / "t")
+    chosen = np.array([0, 5, len(rows) - 1])
+    assert tiles.export_labels(store, chosen, "truth", tmp_path / "x") == 3
+    with open(tmp_path / "x" / tiles.GROUPS_SHEET, newline="") as handle:
+        sheet = list(csv.DictReader(handle, delimiter="\t"))
+    assert [r["file"] + ".png" for r in sheet] == [tiles.tile_name(t) for t in chosen]
+    for r, t in zip(sheet, chosen, strict=True):
+        assert (r["image"], r["sample"]) == (rows[t]["image"], rows[t]["sample"])
+        saved = io.read_labels(tmp_path / "x" / tiles.tile_name(t), 2)
+        np.testing.assert_array_equal(saved, store.truth[t])
 
 
 def test_image_smaller_than_tile(tmp_path):

@@ -95,6 +95,10 @@ def test_smoke_run_from_nothing_to_trained_models(tmp_path):
             scores = json.loads(path.read_text())
             assert scores["reference"] == reference and scores["scored_on"] == "tiles"
             assert scores["n_images"] == 64  # one test image of 64 tiles
+            # Scored per source image and sample too (export-tiles' groups.tsv).
+            (test_image,) = {r["image"] for r in rows if r["set"] == "test"}
+            assert list(scores["per_group"]["image"]) == [test_image]
+            assert scores["per_group"]["image"][test_image]["n_images"] == 64
             for key in ("global_accuracy", "mean_iou", "weighted_iou", "mean_bf_score"):
                 assert 0.0 <= scores[key] <= 1.0
             # The same test image, whole, through the sliding window.

@@ -72,7 +72,7 @@ rule evaluate:
         "python -m steelseg evaluate --pred {input.pred} --truth {input.truth} "
         "--num-classes {params.num_classes} --class-names {params.classes} "
         "--scored-on tiles --reference {params.reference} --model {wildcards.model} "
-        "--out {output} > {log} 2>&1"
+        "--groups {input.truth}/groups.tsv --out {output} > {log} 2>&1"
 
 
 use rule evaluate as evaluate_exact_truth with:

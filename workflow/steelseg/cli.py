@@ -778,8 +778,16 @@ def predict(
 )
 @click.option("--reference", default=None, help="Name of the truth, e.g. rf_masks, exact_truth.")
 @click.option("--model", default=None, help="Model name to record in the JSON.")
+@click.option(
+    "--groups",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="TSV: a 'file' column (image names) and grouping columns (e.g. image, sample); adds "
+    "per-group scores and phase fractions (export-tiles writes one as groups.tsv).",
+)
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Metrics JSON.")
-def evaluate(pred_dir, truth_dir, num_classes, class_names, scored_on, reference, model, out):
+def evaluate(
+    pred_dir, truth_dir, num_classes, class_names, scored_on, reference, model, groups, out
+):
     """Score predicted label images against truth, as MATLAB evaluateSemanticSegmentation."""
     from .evaluate import score_folders, write_json
 
@@ -788,12 +796,44 @@ def evaluate(pred_dir, truth_dir, num_classes, class_names, scored_on, reference
         raise SteelsegError(
             f"--class-names: {len(names)} names for --num-classes {num_classes}; give one each"
         )
-    result = score_folders(pred_dir, truth_dir, names, scored_on, reference, model)
+    result = score_folders(pred_dir, truth_dir, names, scored_on, reference, model, groups)
     write_json(result, out)
     keys = ["global_accuracy", "mean_accuracy", "mean_iou", "weighted_iou", "mean_bf_score"]
     click.echo(
         tabulate([(k, result[k]) for k in keys], headers=["metric", "value"], floatfmt=".4f")
     )
+    for grouping, values in result.get("per_group", {}).items():
+        click.echo()
+        click.echo(tabulate(_group_rows(values, names), headers=[grouping, *_group_headers(names)]))
+
+
+def _group_headers(names):
+    fractions = [f"{n} % (pred / truth)" for n in names]
+    return ["n", "global acc.", "mean IoU", "mean BF", *fractions]
+
+
+def _group_rows(values, names):
+    """One row per group: its size, scores and each class's predicted / true pixel share."""
+
+    def number(x):
+        return "-" if x is None else f"{x:.3f}"
+
+    rows = []
+    for value, scores in values.items():
+        classes = scores["per_class"]
+        rows.append(
+            [
+                value,
+                scores["n_images"],
+                *(number(scores[k]) for k in ("global_accuracy", "mean_iou", "mean_bf_score")),
+                *(
+                    f"{100 * classes[n]['fraction_predicted']:.1f} / "
+                    f"{100 * classes[n]['fraction_truth']:.1f}"
+                    for n in names
+                ),
+            ]
+        )
+    return rows
 
 
 @main.command()

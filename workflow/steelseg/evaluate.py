@@ -6,6 +6,7 @@ on any other tool's output (Weka, ilastik), so both are scored the same way.
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -37,6 +38,31 @@ def matched_files(pred_dir: Path, truth_dir: Path) -> list[tuple[Path, Path]]:
     return [(preds[name], truths[name]) for name in sorted(truths)]
 
 
+def read_groups(path: str | Path, names: list[str]) -> list[dict[str, str]]:
+    """Each name's groups from a TSV whose ``file`` column holds the image names (file stems)
+    and whose other columns are groupings (e.g. ``image``, ``sample``), in ``names``' order."""
+    path = Path(path)
+    if not path.is_file():
+        raise SteelsegError(
+            f"{path}: groups sheet not found; give a TSV with a 'file' column, or re-export the "
+            "test tiles (steelseg export-tiles writes groups.tsv beside them)"
+        )
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle, delimiter="\t")
+        if not reader.fieldnames or "file" not in reader.fieldnames or len(reader.fieldnames) < 2:
+            raise SteelsegError(
+                f"{path}: needs a 'file' column (image names) and at least one grouping column, "
+                "tab-separated"
+            )
+        rows = {row["file"]: {k: v for k, v in row.items() if k != "file"} for row in reader}
+    missing = [name for name in names if name not in rows]
+    if missing:
+        raise SteelsegError(
+            f"{path}: no row for {len(missing)} image(s), e.g. '{missing[0]}'; add a row per image"
+        )
+    return [rows[name] for name in names]
+
+
 def score_folders(
     pred_dir: str | Path,
     truth_dir: str | Path,
@@ -44,14 +70,16 @@ def score_folders(
     scored_on: str = "tiles",
     reference: str | None = None,
     model: str | None = None,
+    groups: str | Path | None = None,
 ) -> dict[str, object]:
+    """Metrics over matched files; with ``groups`` (a TSV, see read_groups) also per group."""
     pred_dir, truth_dir = Path(pred_dir), Path(truth_dir)
     k = len(class_names)
+    files = matched_files(pred_dir, truth_dir)
+    group_rows = None if groups is None else read_groups(groups, [t.stem for _, t in files])
 
     def pairs():
-        for pred_path, truth_path in tqdm(
-            matched_files(pred_dir, truth_dir), desc="evaluate", unit="image"
-        ):
+        for pred_path, truth_path in tqdm(files, desc="evaluate", unit="image"):
             pred = io.read_labels(pred_path, k, what="prediction")
             truth = io.read_labels(truth_path, k, what="truth")
             if pred.shape != truth.shape:
@@ -61,7 +89,7 @@ def score_folders(
                 )
             yield truth, pred
 
-    result = metrics.evaluate_pairs(pairs(), class_names)
+    result = metrics.evaluate_pairs(pairs(), class_names, group_rows)
     result.update(
         scored_on=scored_on,
         reference=reference,

@@ -114,14 +114,56 @@ def summarise(
     }
 
 
-def evaluate_pairs(
-    pairs: Iterable[tuple[np.ndarray, np.ndarray]], class_names: list[str]
+def group_summary(
+    confusion: np.ndarray, bf_per_image: np.ndarray, class_names: list[str]
 ) -> dict[str, object]:
-    """All metrics over (truth, prediction) label-image pairs."""
+    """``summarise`` of one group of images, with each class's share of the pixels in the truth
+    and in the prediction (a model that under-calls a phase in one sample shows here)."""
+    result = summarise(confusion, bf_per_image, class_names)
+    confusion = np.asarray(confusion, np.int64)
+    total = confusion.sum()
+    for c, name in enumerate(class_names):
+        result["per_class"][name].update(
+            fraction_truth=float(confusion[c].sum() / total) if total else None,
+            fraction_predicted=float(confusion[:, c].sum() / total) if total else None,
+        )
+    return result
+
+
+def evaluate_pairs(
+    pairs: Iterable[tuple[np.ndarray, np.ndarray]],
+    class_names: list[str],
+    groups: list[dict[str, str]] | None = None,
+) -> dict[str, object]:
+    """All metrics over (truth, prediction) label-image pairs.
+
+    ``groups``: one {grouping: value} per pair, in order (e.g. {"sample": "S2", "image": ...}).
+    Adds ``per_group[grouping][value]``: ``group_summary`` over that value's images, as MATLAB's
+    ImageMetrics gives per image.
+    """
     k = len(class_names)
     confusion = np.zeros((k, k), np.int64)
+    per_image = []
     bf = []
     for truth, pred in pairs:
-        confusion += confusion_matrix(truth, pred, k)
+        per_image.append(confusion_matrix(truth, pred, k))
+        confusion += per_image[-1]
         bf.append(bf_scores(truth, pred, k))
-    return summarise(confusion, np.array(bf).reshape(-1, k), class_names)
+    bf = np.array(bf).reshape(-1, k)
+    result = summarise(confusion, bf, class_names)
+    if groups is None:
+        return result
+    if len(groups) != len(per_image):
+        raise ValueError(f"{len(groups)} group rows for {len(per_image)} images")
+    members: dict[str, dict[str, list[int]]] = {}
+    for i, row in enumerate(groups):
+        for grouping, value in row.items():
+            members.setdefault(grouping, {}).setdefault(value, []).append(i)
+    result["per_group"] = {
+        grouping: {
+            value: group_summary(sum(per_image[i] for i in rows), bf[rows], class_names)
+            for value, rows in sorted(values.items())
+        }
+        for grouping, values in members.items()
+    }
+    return result

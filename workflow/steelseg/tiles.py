@@ -206,10 +206,22 @@ def tile_name(tile: int) -> str:
     return f"tile_{int(tile):06d}.png"
 
 
+GROUPS_SHEET = "groups.tsv"
+
+
 def export_labels(store: TileStore, tiles: np.ndarray, labels: str, out: str | Path) -> int:
-    """Write the ``labels`` ('masks' or 'truth') of the given tiles as PNGs named by tile_name."""
+    """Write the ``labels`` ('masks' or 'truth') of the given tiles as PNGs named by tile_name,
+    and GROUPS_SHEET: each tile's source image and sample (`steelseg evaluate --groups`)."""
     array = store.labels(labels)
+    source = {int(row["tile"]): row for row in store.index}
+    groups = []
     with io.atomic_dir(out) as tmp:
         for t in tiles:
             io.write_png(tmp / tile_name(t), np.asarray(array[t]))
+            row = source[int(t)]
+            groups.append(
+                {"file": Path(tile_name(t)).stem, "image": row["image"], "sample": row["sample"]}
+            )
+        if groups:
+            write_sheet(tmp / GROUPS_SHEET, groups)
     return len(tiles)
