@@ -1,7 +1,7 @@
 # Experiment 17: AdaBN (BatchNorm statistics re-estimated on the images to segment), no training.
 # Run from the repository root with the seven checkpoints of experiments 13-16 in place
 # (results/synthetic_c45e_*/models/deeplabv3plus_mobilenetv2/checkpoint.pt, not committed).
-# Scratch under /tmp/adabn; the crops are linked from ../shared, never copied.
+# With .venv/bin on PATH. Scratch under /tmp/adabn; the crops are linked from ../shared, never copied.
 set -e
 E=results/lom-ferrite-pearlite/experiment_adabn
 mkdir -p /tmp/adabn/real_all /tmp/adabn/real_lo /tmp/adabn/real_hi /tmp/adabn/syn_lo/images /tmp/adabn/syn_hi/images
