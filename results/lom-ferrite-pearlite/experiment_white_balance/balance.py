@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from steelseg import io
 from steelseg.dataset import load_dataset
+from steelseg.tiles import TileStore
 
 TARGET = 220.0  # the ferrite grey after balancing (of 255)
 
@@ -34,17 +35,12 @@ def tiles(dataset_root: str, tiles_root: str, out: str) -> dict[str, list[float]
     for name in ("masks.npy", "truth.npy", "index.tsv", "meta.json"):
         if (src / name).exists():
             shutil.copy(src / name, dst / name)
-    dataset = load_dataset(dataset_root)
-    whites = {}
-    images = np.load(src / "images.npy", mmap_mode="r")
-    balanced = np.lib.format.open_memmap(dst / "images.npy", "w+", np.uint8, images.shape)
-    rows = (src / "index.tsv").read_text().splitlines()
-    header = rows[0].split("\t")
-    source = [dict(zip(header, r.split("\t"), strict=True))["image"] for r in rows[1:]]
-    for name in sorted(set(source)):
-        whites[name] = white(dataset.read_image(name)).tolist()
+    dataset, store = load_dataset(dataset_root), TileStore.open(src)
+    source = [row["image"] for row in store.index]
+    whites = {name: white(dataset.read_image(name)).tolist() for name in sorted(set(source))}
+    balanced = np.lib.format.open_memmap(dst / "images.npy", "w+", np.uint8, store.images.shape)
     for t, name in enumerate(source):
-        balanced[t] = balance(images[t], np.asarray(whites[name]))
+        balanced[t] = balance(store.images[t], np.asarray(whites[name]))
     balanced.flush()
     (dst / "whites.json").write_text(json.dumps(whites, indent=1))
     return whites
