@@ -15,9 +15,9 @@ tiles, crops = TileStore.open(sys.argv[1]), Path(sys.argv[2])
 print("| images | ferrite median | pearlite p25 / p50 / p75 | all pixels p10 / p30 / p50 / p70 |")
 print("|---|---|---|---|")
 for sample in sorted({r["sample"] for r in tiles.index}):
-    picked = [int(r["tile"]) for r in tiles.index if r["sample"] == sample and r["rotation"] == "0"]
-    luminance = tiles.images[picked[::7]].mean(axis=-1)
-    truth = tiles.labels("truth")[picked[::7]]
+    rows = [r for r in tiles.index if r["sample"] == sample and r["rotation"] == "0"][::7]
+    picked = [int(r["tile"]) for r in rows]
+    luminance, truth = tiles.images[picked].mean(axis=-1), tiles.labels("truth")[picked]
     pearlite = np.percentile(luminance[truth == 1], (25, 50, 75)).round().astype(int)
     every = np.percentile(luminance, PERCENTILES).round().astype(int)
     print(

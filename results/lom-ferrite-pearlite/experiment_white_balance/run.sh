@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Experiment 18, end to end, on a checkout with ../shared beside it (2 CPU cores: 15 min of data,
-# ~55 min per training). SEEDS="2024 2025" bash run.sh   (default: 2024)
+# 21-39 min per training). SEEDS="2024 2025 2026" bash run.sh   (default: 2024)
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 E=results/lom-ferrite-pearlite/experiment_white_balance
