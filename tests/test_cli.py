@@ -140,24 +140,40 @@ def test_full_chain_on_the_command_line(tmp_path):
     assert (tmp_path / "s.tsv").read_text().count("\n") == 49
 
 
-def test_synth_colony_darkness_reaches_the_generator(tmp_path):
+@pytest.mark.parametrize(
+    ("option", "measured", "changed", "lighter", "bad", "message"),
+    [
+        ("--colony-darkness", 1.0, 1.5, False, -1, "--colony-darkness -1.0: must be above 0"),
+        (
+            "--colony-density",
+            "0.3,0.75",
+            "0.1,0.75",
+            True,
+            "0.8,0.2",
+            "--colony-density 0.8,0.2: give two optical densities LOW,HIGH",
+        ),
+    ],
+)
+def test_synth_colony_tone_options_reach_the_generator(
+    tmp_path, option, measured, changed, lighter, bad, message
+):
     from steelseg import io
 
     common = ["--samples", 1, "--images-per-sample", 1, "--annotated-per-sample", 0]
-    common += ["--width", 320, "--height", 240, "--grain-size", 15, "--carbon", 0.22]
-    for name, darkness in [("measured", 1.0), ("dark", 1.5)]:
-        result = steelseg("synth", "--out", tmp_path / name, *common, "--colony-darkness", darkness)
-        assert result.returncode == 0, result.stderr
+    common += ["--width", 320, "--height", 240, "--grain-size", 15, "--carbon", 0.3]
     image, truth = {}, {}
-    for name in ("measured", "dark"):
+    for name, value in [("measured", measured), ("changed", changed)]:
+        result = steelseg("synth", "--out", tmp_path / name, *common, option, value)
+        assert result.returncode == 0, result.stderr
         image[name] = io.read_image(tmp_path / name / "images" / "S1_annealed_01.png").mean(-1)
         truth[name] = io.read_labels(tmp_path / name / "truth" / "S1_annealed_01.png", 2)
-    np.testing.assert_array_equal(truth["measured"], truth["dark"])
-    pearlite = truth["dark"] == 1
-    assert image["dark"][pearlite].mean() < 0.9 * image["measured"][pearlite].mean()
-    result = steelseg("synth", "--out", tmp_path / "x", *common, "--colony-darkness", -1)
+    np.testing.assert_array_equal(truth["measured"], truth["changed"])
+    pearlite = truth["changed"] == 1
+    gap = image["changed"][pearlite].mean() - image["measured"][pearlite].mean()
+    assert gap > 5 if lighter else gap < -5, gap
+    result = steelseg("synth", "--out", tmp_path / "x", *common, option, bad)
     assert result.returncode == 2 and result.stderr.count("\n") == 1
-    assert "--colony-darkness -1.0: must be above 0" in result.stderr
+    assert message in result.stderr
     assert not (tmp_path / "x").exists()
 
 

@@ -282,6 +282,37 @@ def test_colony_darkness_darkens_the_colonies_and_nothing_else(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+def test_colony_density_range_adds_light_colonies_and_changes_nothing_else(tmp_path):
+    images, truths = {}, {}
+    for low in (0.3, 0.15):
+        rng = np.random.default_rng(5)
+        look = synth.sample_look(rng)
+        images[low], truths[low], _ = synth.micrograph(
+            rng, 300, 400, 0.45, 15, synth.ANNEALED, look, colony_density=(low, 0.75)
+        )
+    np.testing.assert_array_equal(truths[0.3], truths[0.15])  # same grains and colonies
+    pearlite = truths[0.3] == synth.PEARLITE
+    far = ~ndimage.binary_dilation(pearlite, iterations=4)
+    np.testing.assert_array_equal(images[0.3][far], images[0.15][far])
+    # Every colony's density is drawn lower (same uniform draw, wider range): colonies lighten,
+    # and the lightest quarter of colony pixels most, towards the ferrite's tone.
+    inner = ndimage.binary_erosion(pearlite, iterations=1)
+    tone = {k: images[k].mean(-1)[inner] for k in images}
+    assert np.median(tone[0.15]) > np.median(tone[0.3]) + 5
+    assert np.percentile(tone[0.15], 90) > np.percentile(tone[0.3], 90) + 5
+    # The default range is the one the data were always drawn from: byte-identical images.
+    rng = np.random.default_rng(5)
+    look = synth.sample_look(rng)
+    default, _, _ = synth.micrograph(rng, 300, 400, 0.45, 15, synth.ANNEALED, look)
+    np.testing.assert_array_equal(default, images[0.3])
+    for bad in [(0.5, 0.4), (-0.1, 0.5), (0.2,)]:
+        with pytest.raises(SteelsegError, match="--colony-density .*0 ≤ LOW < HIGH"):
+            synth.generate(
+                tmp_path / "x", images_per_sample=[1], annotated_per_sample=0, colony_density=bad
+            )
+        assert not (tmp_path / "x").exists()
+
+
 def test_supersampled_overviews_average_the_lamellae_and_keep_the_tones():
     for seed in (3, 4):
         stats = {}

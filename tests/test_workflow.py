@@ -207,6 +207,7 @@ def check_report_opens_in_chromium(report: Path) -> None:
         ("split: {mode: folds, file: no_such_folds.json}", "split.file 'no_such_folds.json'"),
         ("synth: {pearlite: lumps}", "'lumps' is not one of ['network', 'islands']"),
         ("synth: {colony_darkness: 0}", "0 is less than or equal to the minimum of 0"),
+        ("synth: {colony_density: [0.1]}", "[0.1] is too short"),
         (
             "dataset: {name: x, source: folder, path: IMAGES, classes: CLASSES}\n"
             "train: {labels: truth}",
@@ -224,6 +225,7 @@ def check_report_opens_in_chromium(report: Path) -> None:
         "missing-split-file",
         "unknown-morphology",
         "colony-darkness-zero",
+        "colony-density-one-number",
         "truth-labels-without-truth",
         "missing-ensemble-checkpoint",
     ],

@@ -161,6 +161,14 @@ CHECKPOINTS = click.option(
     "above 1: darker colonies, nothing else changes).",
 )
 @click.option(
+    "--colony-density",
+    default="0.3,0.75",
+    show_default=True,
+    callback=_comma_list(float),
+    help="LOW,HIGH: range of the pearlite colonies' base optical density (uniform draw); a "
+    "lower LOW adds light, low-contrast colonies and changes nothing else.",
+)
+@click.option(
     "--supersample/--no-supersample",
     default=False,
     show_default=True,
@@ -181,6 +189,7 @@ def synth(
     pearlite,
     subpixel_grooves,
     colony_darkness,
+    colony_density,
     supersample,
 ):
     """Generate synthetic ferrite–pearlite micrographs with scribbles and exact truth."""
@@ -200,6 +209,7 @@ def synth(
         subpixel_grooves=subpixel_grooves,
         colony_darkness=colony_darkness,
         supersample=supersample,
+        colony_density=tuple(colony_density),
     )
     table = [
         (r["image"], r["sample"], r["condition"], r["carbon_wt_pct"], r["pearlite_fraction"])

@@ -54,6 +54,7 @@ REFERENCE_GRAIN_PX = 60.0  # annealed grain size at the magnification the spacin
 ISLAND_SPACING = 0.6  # islands: least distance between colony-bearing corners, in grain sizes
 SUPERSAMPLE_MAX = 4  # supersample: at most 4 x 4 sub-pixels (memory grows with k**2)
 OVERVIEW_PSF_PX = (0.5, 0.9)  # supersample: the objective's blur, sigma in output pixels
+COLONY_DENSITY = (0.3, 0.75)  # range of the colonies' base optical density (uniform draw)
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,7 @@ def micrograph(
     subpixel_grooves: bool = False,
     colony_darkness: float = 1.0,
     supersample: bool = False,
+    colony_density: tuple[float, float] = COLONY_DENSITY,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One RGB uint8 micrograph, its exact mask (0 ferrite, 1 pearlite) and its grain labels.
 
@@ -244,6 +246,9 @@ def micrograph(
     dark as a 0.3 px line (at overview magnification grooves then stay lighter than colonies).
     ``colony_darkness`` multiplies every colony's optical density (1: densities as measured on
     the SAE 1045 crops; the SAE 1020 crops' colonies are darker) and changes nothing else.
+    ``colony_density``: the range (low, high) each colony's base optical density is drawn from
+    uniformly; a lower ``low`` adds light, low-contrast colonies (a light etch, or colonies cut
+    so that little cementite shows) and changes nothing else, the random draws included.
     ``supersample``: below the reference magnification, render the scene at k = round(1 /
     magnification) times the size (2 ≤ k ≤ SUPERSAMPLE_MAX from grain_px ≤ 40) and average
     k x k blocks, as a camera pixel integrates the light over its area; then blur by the
@@ -280,7 +285,7 @@ def micrograph(
     angle = rng.uniform(0, np.pi, m)
     spacing = np.maximum(condition.lamella_spacing_px * magnification * rng.uniform(0.6, 1.5, m), 1)
     phase = rng.uniform(0, 2 * np.pi, m)
-    base = rng.uniform(0.3, 0.75, m) * colony_darkness  # after the draw: same random stream
+    base = rng.uniform(*colony_density, m) * colony_darkness  # after the draw: same stream
     lamellae = rng.uniform(0.0, 0.35, m)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     wave = np.cos(
@@ -398,12 +403,14 @@ def generate(
     subpixel_grooves: bool = False,
     colony_darkness: float = 1.0,
     supersample: bool = False,
+    colony_density: tuple[float, float] = COLONY_DENSITY,
 ) -> list[dict[str, object]]:
     """Write a complete data set folder (images/, annotations/, truth/, samples.tsv) to ``out``.
 
     ``carbon`` and ``grain_size_px``: one value for every sample, or one per sample (a spread
     of carbon contents gives pearlite islands in ferrite as well as a pearlite matrix).
-    ``pearlite``, ``subpixel_grooves``, ``colony_darkness`` and ``supersample``: see
+    ``pearlite``, ``subpixel_grooves``, ``colony_darkness``, ``supersample`` and
+    ``colony_density``: see
     ``micrograph`` (``pearlite`` is its ``morphology``).
     Deterministic for a given seed: each image draws from its own child generator, so the
     n-th image is the same whatever the number of images after it.
@@ -429,6 +436,12 @@ def generate(
     if not colony_darkness > 0:
         raise SteelsegError(
             f"--colony-darkness {colony_darkness}: must be above 0 (1 = the measured densities)"
+        )
+    if len(colony_density) != 2 or not 0 <= colony_density[0] < colony_density[1]:
+        raise SteelsegError(
+            f"--colony-density {','.join(map(str, colony_density))}: give two optical "
+            "densities LOW,HIGH with 0 ≤ LOW < HIGH "
+            f"(default {COLONY_DENSITY[0]},{COLONY_DENSITY[1]})"
         )
     root = np.random.SeedSequence(seed)
     sample_seeds = root.spawn(samples)
@@ -466,6 +479,7 @@ def generate(
                     subpixel_grooves,
                     colony_darkness,
                     supersample,
+                    tuple(colony_density),
                 )
                 io.write_png(tmp / "images" / f"{name}.png", image)
                 io.write_png(tmp / "truth" / f"{name}.png", truth)
