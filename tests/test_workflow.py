@@ -244,9 +244,15 @@ def test_config_errors_stop_at_start_up_naming_the_key(tmp_path, override, messa
 
 
 @pytest.mark.parametrize(
-    ("override", "flag"), [("{}", "--no-supersample"), ("{supersample: true}", "--supersample")]
+    ("override", "flag"),
+    [
+        ("{}", "--no-supersample"),
+        ("{supersample: true}", "--supersample"),
+        ("{}", "0.3,0.75"),
+        ("{colony_density: [0.15, 0.75]}", "0.15,0.75"),
+    ],
 )
-def test_synth_supersample_setting_reaches_the_synth_command(tmp_path, override, flag):
+def test_synth_settings_reach_the_synth_command(tmp_path, override, flag):
     config = tmp_path / "synth.yaml"
     config.write_text(f"synth: {override}\n")
     smoke = str(REPO / "workflow/presets/smoke.yaml")
