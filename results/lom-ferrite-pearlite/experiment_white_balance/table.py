@@ -1,6 +1,6 @@
 # Experiment 18's table: each training's answer on the real crops (preset and 4x, from its
 # sweep.md) and on the synthetic test tiles (exact truth), white-balanced against raw inputs.
-#   python table.py > table.md   (after run.sh)
+#   python table.py > table.md   (after run.sh; experiment 19's table.py reuses print_table)
 import json
 import re
 from pathlib import Path
@@ -34,22 +34,29 @@ def synthetic(folder: Path) -> tuple[str, str]:
     return scores, share
 
 
-print(
-    "| training | preset: 1020 #1 / #2, 1045 #1 / #2 % | in band | 4×: the same | in band "
-    "| global acc. / mean IoU / BF | pearlite % called on test S1 / S2 / S3 |"
-)
-print("|---|---|---|---|---|---|---|")
-truth = json.loads((HERE / "seed2024/metrics/exact_truth.json").read_text())["per_group"]["image"]
-for name, folder in {**RAW, **BALANCED}.items():
-    if not (folder / "sweep.md").is_file():
-        continue  # a training not run yet
-    preset, four = sweep_row(folder, "1.25"), sweep_row(folder, "4")
+def print_table(runs: dict[str, Path], truth_folder: Path) -> None:
+    """One row per training that has run; the exact truth's shares from truth_folder's run."""
     print(
-        f"| {name} | {preset[0]} | {preset[1]} | {four[0]} | {four[1]} | "
-        + " | ".join(synthetic(folder))
-        + " |"
+        "| training | preset: 1020 #1 / #2, 1045 #1 / #2 % | in band | 4×: the same | in band "
+        "| global acc. / mean IoU / BF | pearlite % called on test S1 / S2 / S3 |"
     )
-share = " / ".join(
-    f"{100 * g['per_class']['pearlite']['fraction_truth']:.1f}" for _, g in sorted(truth.items())
-)
-print(f"| exact truth | | | | | | {share} |")
+    print("|---|---|---|---|---|---|---|")
+    metrics = json.loads((truth_folder / "metrics/exact_truth.json").read_text())
+    for name, folder in runs.items():
+        if not (folder / "sweep.md").is_file():
+            continue  # a training not run yet
+        preset, four = sweep_row(folder, "1.25"), sweep_row(folder, "4")
+        print(
+            f"| {name} | {preset[0]} | {preset[1]} | {four[0]} | {four[1]} | "
+            + " | ".join(synthetic(folder))
+            + " |"
+        )
+    share = " / ".join(
+        f"{100 * g['per_class']['pearlite']['fraction_truth']:.1f}"
+        for _, g in sorted(metrics["per_group"]["image"].items())
+    )
+    print(f"| exact truth | | | | | | {share} |")
+
+
+if __name__ == "__main__":
+    print_table({**RAW, **BALANCED}, HERE / "seed2024")
