@@ -209,6 +209,10 @@ def check_report_opens_in_chromium(report: Path) -> None:
         ("synth: {colony_darkness: 0}", "0 is less than or equal to the minimum of 0"),
         ("synth: {colony_density: [0.1]}", "[0.1] is too short"),
         (
+            "synth: {colony_density: [0.75, 0.3]}",
+            "synth.colony_density [0.75, 0.3] is not [low, high] with low < high",
+        ),
+        (
             "dataset: {name: x, source: folder, path: IMAGES, classes: CLASSES}\n"
             "train: {labels: truth}",
             "train.labels is 'truth' but IMAGES has no truth/ folder",
@@ -226,6 +230,7 @@ def check_report_opens_in_chromium(report: Path) -> None:
         "unknown-morphology",
         "colony-darkness-zero",
         "colony-density-one-number",
+        "colony-density-reversed",
         "truth-labels-without-truth",
         "missing-ensemble-checkpoint",
     ],

@@ -69,6 +69,12 @@ def _check_config():
             )
     if config["rf"]["sigma_min"] > config["rf"]["sigma_max"]:
         raise ValueError("config: rf.sigma_min is larger than rf.sigma_max; swap them")
+    low, high = config["synth"]["colony_density"]
+    if low >= high:
+        raise ValueError(
+            f"config: synth.colony_density [{low}, {high}] is not [low, high] with low < high; "
+            "fix the order (default [0.3, 0.75])"
+        )
     fractions = config["split"]["fractions"]
     if abs(sum(fractions.values()) - 1) > 1e-6:
         raise ValueError(f"config: split.fractions {fractions} do not sum to 1")
