@@ -20,24 +20,38 @@ MODEL = "deeplabv3plus_mobilenetv2"
 
 
 @pytest.fixture(scope="session")
-def trained(synthetic, tmp_path_factory):
-    """MobileNetV2 DeepLabV3+ trained briefly on the synthetic set's exact truth, 128 px tiles.
+def trained(tmp_path_factory):
+    """MobileNetV2 DeepLabV3+ trained briefly on exact truth, 128 px tiles: the tests' model.
 
-    Re-lit tiles (photometric augmentation): the set has only three samples' looks and the
-    tests draw new ones. Without it, 100 iterations left some looks on a knife edge (a flat
-    pearlite field at p = 0.497), and whether the tests passed depended on the CPU's kernels.
+    Nine samples of one image each: nine looks to learn from, because the tests draw new ones.
+    Re-lit tiles (photometric augmentation), and BatchNorm's population statistics taken over
+    re-lit tiles too. With three looks, 100 iterations, or statistics of the plain tiles, the
+    model was on a knife edge (a new look's flat ferrite called pearlite, 20-40 % of fresh
+    micrographs wrong) and whether the tests passed depended on the CPU's kernels and the seed;
+    this recipe gave seeds 0, 1 and 2 all flat fields right and 4-12 % wrong.
     """
     out = tmp_path_factory.mktemp("trained")
+    data = out / "dataset"
+    synth.generate(
+        data,
+        samples=9,
+        images_per_sample=[1],
+        annotated_per_sample=1,
+        width=512,
+        height=384,
+        grain_size_px=40,
+        seed=7,
+    )
     index = tiles.write_store(
-        load_dataset(synthetic), synthetic / "truth", out / "tiles", 2, tiles.TileSpec(128, 64)
+        load_dataset(data), data / "truth", out / "tiles", 2, tiles.TileSpec(128, 64)
     )
     labels = split.assign(index, "grouped", {"train": 0.8, "val": 0.2, "test": 0.0}, seed=0)
     split.write_split(index, labels, out / "split.tsv")
     config = train.TrainConfig(
         epochs=10,
         batch_size=8,
-        max_iterations=100,
-        validation_frequency=50,
+        max_iterations=400,
+        validation_frequency=100,
         seed=0,
         device="cpu",
         augment="photometric",
@@ -47,7 +61,7 @@ def trained(synthetic, tmp_path_factory):
 
 
 def fresh_micrograph(seed, height, width, fraction=0.57):
-    """A micrograph the model never saw, drawn like the `synthetic` fixture's (40 px grains)."""
+    """A micrograph the model never saw, drawn like the `trained` fixture's data (40 px grains)."""
     rng = np.random.default_rng(seed)
     look = synth.sample_look(rng)
     image, truth, _ = synth.micrograph(rng, height, width, fraction, 40, synth.ANNEALED, look)
@@ -165,7 +179,7 @@ def test_no_seams_at_window_borders(trained):
     images = [fresh_micrograph(10 + i, 768, 1024) for i in range(2)]
     ratio, rates = seam_ratio(trained, images, overlap=32)
     # the model is real: these fresh looks are 57 % pearlite, so a constant answer is >= 43 %
-    # wrong (the brief fixture model gets 8-15 %, depending on the CPU's kernels)
+    # wrong (the fixture model: 4-12 % with seeds 0, 1, 2)
     assert rates[1] < 0.2, rates
     assert ratio < 1.15, rates  # no worse near the window edges than elsewhere
     # The measure sees seams where they exist: the same windows stitched without overlap.

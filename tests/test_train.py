@@ -249,27 +249,33 @@ def test_wrong_class_count_and_tile_size(tile_store, tmp_path):
         train.Trainer("segnet", store, sets, CLASSES, train.TrainConfig(), tmp_path)
 
 
-def test_batchnorm_statistics_are_recomputed_over_the_training_tiles(tile_store, tmp_path):
+@pytest.mark.parametrize("augment", ["none", "photometric"])
+def test_batchnorm_statistics_are_recomputed_over_the_training_tiles(augment, tile_store, tmp_path):
     tiles, split = tile_store
-    config = train.TrainConfig(epochs=1, batch_size=8, max_iterations=3, seed=0, device="cpu")
+    config = train.TrainConfig(
+        epochs=1, batch_size=8, max_iterations=3, seed=0, device="cpu", augment=augment
+    )
     train.train("deeplabv3plus_mobilenetv2", tiles, split, CLASSES, tmp_path, config, threads=2)
     checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert checkpoint["batchnorm_statistics"] == "population"
     # The first conv's output averaged over every training tile, batch by batch (MATLAB's
-    # population statistics), is exactly the first BatchNorm's running mean.
+    # population statistics), is exactly the first BatchNorm's running mean; with an
+    # augmentation, over the tiles as augmented in training (the draws of the epoch after the
+    # last), not the plain ones.
     from steelseg.models import build_model
-    from steelseg.predict import normalise
 
     # The model as saved (predict.load_checkpoint folds BatchNorm away).
     model = build_model(checkpoint["model_name"], checkpoint["num_classes"]).eval()
     model.load_state_dict(checkpoint["state_dict"])
     conv, norm = model.encoder.features[0][0], model.encoder.features[0][1]
-    store, train_tiles = TileStore.open(tiles), train.read_split(split)["train"]
-    means = []
-    with torch.no_grad():
-        for start in range(0, len(train_tiles), 8):
-            batch = normalise(store.images[train_tiles[start : start + 8]], checkpoint)
-            means.append(conv(batch).mean(dim=(0, 2, 3)))
-    np.testing.assert_allclose(
-        norm.running_mean.numpy(), torch.stack(means).mean(0).numpy(), rtol=1e-4, atol=1e-5
-    )
+    batches = train.in_order(train.read_split(split)["train"], 8)
+
+    def conv_mean(augment):
+        data = train.TileBatches(tiles, batches, augment=augment, augment_key=(0, 1, 0))
+        with torch.no_grad():
+            return torch.stack([conv(x).mean(dim=(0, 2, 3)) for x, _ in data]).mean(0).numpy()
+
+    expected = conv_mean(augment)
+    np.testing.assert_allclose(norm.running_mean.numpy(), expected, rtol=1e-4, atol=1e-5)
+    if augment != "none":  # the re-lit statistics really are other ones
+        assert np.abs(expected - conv_mean("none")).max() > 1e-2

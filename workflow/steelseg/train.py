@@ -439,6 +439,11 @@ class Trainer:
         """Recompute BatchNorm statistics over the training tiles, as MATLAB's trainNetwork
         does by default (BatchNormalizationStatistics = 'population'); dropout stays off.
 
+        With ``augment``, over the tiles augmented as in training (the draws of one epoch more
+        than configured): the weights learnt to work on those statistics. Statistics of the
+        plain tiles instead left a briefly trained, re-lit model calling new looks' flat
+        ferrite pearlite and a third of new micrographs wrong (tests/test_predict.py).
+
         Returns False for models without BatchNorm (nothing to do).
         """
         norms = [m for m in self.model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
@@ -453,8 +458,17 @@ class Trainer:
             m.train()
         tiles = self.split["train"]
         batches = in_order(tiles, self.config.batch_size)
+        key = (self.config.seed, self.config.epochs, 0)
+        loader = _loader(
+            self.store.root,
+            batches,
+            self.config.workers,
+            self.config.labels,
+            self.config.augment,
+            key,
+        )
         for images, _ in tqdm(
-            _loader(self.store.root, batches, self.config.workers),
+            loader,
             total=len(batches),
             desc="batchnorm statistics",
             unit="batch",
