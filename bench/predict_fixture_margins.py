@@ -16,8 +16,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
 from tabulate import tabulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -29,9 +27,8 @@ def margins(checkpoint: Path) -> dict[str, object]:
     flat = [(predictor.labels(image) == phase).mean() for image, phase in tp.flat_fields()]
     images = [tp.fresh_micrograph(10 + i, 768, 1024) for i in range(2)]
     ratio, rates = tp.seam_ratio(checkpoint, images, overlap=32)
-    image, truth = tp.fresh_micrograph(7, 512, 512)
-    half = np.asarray(Image.fromarray(image).resize((256, 256), Image.BILINEAR))
-    scaled = (tp.window(checkpoint, scale=2.0).labels(half) == truth[::2, ::2]).mean()
+    labels, truth = tp.labels_at_half_size(checkpoint)
+    scaled = (labels == truth).mean()
     image, truth = tp.fresh_micrograph(5, 301, 187)
     small = (tp.window(checkpoint).labels(image) == truth).mean()
     return {

@@ -265,13 +265,17 @@ def test_overview_is_drawn_once_its_columns_are_full(trained, tmp_path, monkeypa
     assert drawn == [(2, f"{MODEL}: 2 image(s)")]
 
 
-def test_scale_returns_masks_at_the_image_size(trained):
+def labels_at_half_size(checkpoint):
+    """A fresh micrograph shown at half size, predicted with --scale 2: (labels, its truth)."""
     image, truth = fresh_micrograph(7, 512, 512)
     half = np.asarray(Image.fromarray(image).resize((256, 256), Image.BILINEAR))
-    labels = window(trained, scale=2.0).labels(half)
+    return window(checkpoint, scale=2.0).labels(half), truth[::2, ::2]
+
+
+def test_scale_returns_masks_at_the_image_size(trained):
+    labels, small_truth = labels_at_half_size(trained)
     assert labels.shape == (256, 256)
     # Back at the magnification the model learnt: close to the truth, unlike without --scale.
-    small_truth = truth[::2, ::2]
     assert (labels == small_truth).mean() > 0.85
 
 
