@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Experiment 21, end to end, on a checkout with ../shared beside it (2 CPU cores: ~15 min of
+# data, two trainings of ~50 min, ~15 min for the control, sweeps and probe).
+#   bash results/lom-ferrite-pearlite/experiment_scale_rerun/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+E=results/lom-ferrite-pearlite/experiment_scale_rerun
+S=results/synthetic_c45e
+D=results/synthetic_c45e_scale
+P=results/lom-ferrite-pearlite/experiment_photometric_rerun/plain_statistics.py
+M=deeplabv3plus_mobilenetv2
+C=models/$M/checkpoint.pt
+export PATH=$PWD/.venv/bin:$PATH
+# the main result's data, masks, tiles and split, byte for byte; only the training differs
+snakemake --cores 2 $S/split.tsv $S/test_tiles/exact_truth $S/test_tiles/rf_masks \
+  $S/rf_quality.json --configfile workflow/presets/lom_check.yaml
+mkdir -p $D
+for f in dataset masks tiles test_tiles split.tsv rf_quality.json; do
+  [ -e $D/$f ] || cp -a $S/$f $D/
+done
+snakemake --cores 2 $D/predictions/$M/micrographs $D/metrics/$M.json \
+  $D/metrics/exact_truth/$M.json --configfile workflow/presets/lom_check.yaml $E/config.yaml
+mkdir -p $E/metrics $E/plain_statistics/metrics
+cp $D/metrics/$M.json $E/metrics/rf_masks.json
+cp $D/metrics/exact_truth/$M.json $E/metrics/exact_truth.json
+cp $D/models/$M/summary.json $D/models/$M/train_log.csv $D/models/$M/curves.png $E/
+python results/lom-ferrite-pearlite/experiment_train_seed/sweep.py $D/$C $D/sweep > $E/sweep.md
+cp $D/sweep/s1.25/phase_fractions.csv $D/sweep/s1.25/overview.png $E/
+cp $D/sweep/s4/overview.png $E/overview_scale4.png
+# the paired control: the same weights, BatchNorm statistics over the plain tiles (the old code)
+python $P $D/$C $D/tiles $D/split.tsv $D/plain_statistics.pt
+python results/lom-ferrite-pearlite/experiment_train_seed/sweep.py $D/plain_statistics.pt \
+  $D/sweep_plain > $E/plain_statistics/sweep.md
+steelseg predict-tiles --checkpoint $D/plain_statistics.pt --tiles $D/tiles --split $D/split.tsv \
+  --set test --out $D/predictions/plain_statistics/test_tiles --threads 2
+for ref in exact_truth rf_masks; do
+  steelseg evaluate --pred $D/predictions/plain_statistics/test_tiles --truth $D/test_tiles/$ref \
+    --num-classes 2 --class-names ferrite,pearlite --scored-on tiles --reference $ref \
+    --model ${M}_plain_statistics --groups $D/test_tiles/$ref/groups.tsv \
+    --out $E/plain_statistics/metrics/$ref.json
+done
+cp $D/sweep_plain/s1.25/phase_fractions.csv $D/sweep_plain/s1.25/overview.png $E/plain_statistics/
+# a second training seed on another byte-for-byte copy of the same data (no control this time)
+D2=${D}_seed2025
+mkdir -p $D2
+for f in dataset masks tiles test_tiles split.tsv rf_quality.json; do
+  [ -e $D2/$f ] || cp -a $S/$f $D2/
+done
+snakemake --cores 2 $D2/predictions/$M/micrographs $D2/metrics/$M.json \
+  $D2/metrics/exact_truth/$M.json --configfile workflow/presets/lom_check.yaml $E/config.yaml \
+  $E/seed2025.yaml
+mkdir -p $E/seed2025/metrics
+cp $D2/metrics/$M.json $E/seed2025/metrics/rf_masks.json
+cp $D2/metrics/exact_truth/$M.json $E/seed2025/metrics/exact_truth.json
+cp $D2/models/$M/summary.json $D2/models/$M/train_log.csv $D2/models/$M/curves.png $E/seed2025/
+python results/lom-ferrite-pearlite/experiment_train_seed/sweep.py $D2/$C $D2/sweep \
+  > $E/seed2025/sweep.md
+cp $D2/sweep/s1.25/phase_fractions.csv $D2/sweep/s1.25/overview.png $E/seed2025/
+cp $D2/sweep/s4/overview.png $E/seed2025/overview_scale4.png
+# the in-distribution probe: synthetic C22E overviews at 1x / 2x / 4x (experiment 20's and 19's
+# checkpoints too, where they are on this machine: their run.sh first)
+P20=results/synthetic_c45e_photometric
+P19=results/synthetic_c45e_light_colonies/$C
+runs=("scale, seed 2024 (fixed)=$D/$C" "scale, seed 2024, plain statistics=$D/plain_statistics.pt"
+  "scale, seed 2025=$D2/$C")
+[ -f $P20/$C ] && runs+=("photometric (exp. 20, fixed)=$P20/$C"
+  "photometric, plain statistics=$P20/plain_statistics.pt")
+[ -f $P19 ] && runs+=("raw, light colonies (exp. 19, seed 2024)=$P19")
+python $E/synthetic_c22e.py $D/c22e_probe "${runs[@]}" > $E/synthetic_c22e.md
