@@ -14,19 +14,25 @@ export PATH=$PWD/.venv/bin:$PATH
 # the main result's data, masks, tiles and split, byte for byte; only the training differs
 snakemake --cores 2 $S/split.tsv $S/test_tiles/exact_truth $S/test_tiles/rf_masks \
   $S/rf_quality.json --configfile workflow/presets/lom_check.yaml
-mkdir -p $D
-for f in dataset masks tiles test_tiles split.tsv rf_quality.json; do
-  [ -e $D/$f ] || cp -a $S/$f $D/
-done
-snakemake --cores 2 $D/predictions/$M/micrographs $D/metrics/$M.json \
-  $D/metrics/exact_truth/$M.json --configfile workflow/presets/lom_check.yaml $E/config.yaml
-mkdir -p $E/metrics $E/plain_statistics/metrics
-cp $D/metrics/$M.json $E/metrics/rf_masks.json
-cp $D/metrics/exact_truth/$M.json $E/metrics/exact_truth.json
-cp $D/models/$M/summary.json $D/models/$M/train_log.csv $D/models/$M/curves.png $E/
-python results/lom-ferrite-pearlite/experiment_train_seed/sweep.py $D/$C $D/sweep > $E/sweep.md
-cp $D/sweep/s1.25/phase_fractions.csv $D/sweep/s1.25/overview.png $E/
-cp $D/sweep/s4/overview.png $E/overview_scale4.png
+# one training on a byte-for-byte copy of the data, its files under OUT: train D OUT [CONFIG...]
+train() {
+  local d=$1 out=$2
+  shift 2
+  mkdir -p $d $out/metrics
+  for f in dataset masks tiles test_tiles split.tsv rf_quality.json; do
+    [ -e $d/$f ] || cp -a $S/$f $d/
+  done
+  snakemake --cores 2 $d/predictions/$M/micrographs $d/metrics/$M.json \
+    $d/metrics/exact_truth/$M.json --configfile workflow/presets/lom_check.yaml $E/config.yaml "$@"
+  cp $d/metrics/$M.json $out/metrics/rf_masks.json
+  cp $d/metrics/exact_truth/$M.json $out/metrics/exact_truth.json
+  cp $d/models/$M/summary.json $d/models/$M/train_log.csv $d/models/$M/curves.png $out/
+  python results/lom-ferrite-pearlite/experiment_train_seed/sweep.py $d/$C $d/sweep > $out/sweep.md
+  cp $d/sweep/s1.25/phase_fractions.csv $d/sweep/s1.25/overview.png $out/
+  cp $d/sweep/s4/overview.png $out/overview_scale4.png
+}
+train $D $E
+mkdir -p $E/plain_statistics/metrics
 # the paired control: the same weights, BatchNorm statistics over the plain tiles (the old code)
 python $P $D/$C $D/tiles $D/split.tsv $D/plain_statistics.pt
 python results/lom-ferrite-pearlite/experiment_train_seed/sweep.py $D/plain_statistics.pt \
@@ -42,21 +48,7 @@ done
 cp $D/sweep_plain/s1.25/phase_fractions.csv $D/sweep_plain/s1.25/overview.png $E/plain_statistics/
 # a second training seed on another byte-for-byte copy of the same data (no control this time)
 D2=${D}_seed2025
-mkdir -p $D2
-for f in dataset masks tiles test_tiles split.tsv rf_quality.json; do
-  [ -e $D2/$f ] || cp -a $S/$f $D2/
-done
-snakemake --cores 2 $D2/predictions/$M/micrographs $D2/metrics/$M.json \
-  $D2/metrics/exact_truth/$M.json --configfile workflow/presets/lom_check.yaml $E/config.yaml \
-  $E/seed2025.yaml
-mkdir -p $E/seed2025/metrics
-cp $D2/metrics/$M.json $E/seed2025/metrics/rf_masks.json
-cp $D2/metrics/exact_truth/$M.json $E/seed2025/metrics/exact_truth.json
-cp $D2/models/$M/summary.json $D2/models/$M/train_log.csv $D2/models/$M/curves.png $E/seed2025/
-python results/lom-ferrite-pearlite/experiment_train_seed/sweep.py $D2/$C $D2/sweep \
-  > $E/seed2025/sweep.md
-cp $D2/sweep/s1.25/phase_fractions.csv $D2/sweep/s1.25/overview.png $E/seed2025/
-cp $D2/sweep/s4/overview.png $E/seed2025/overview_scale4.png
+train $D2 $E/seed2025 $E/seed2025.yaml
 # the in-distribution probe: synthetic C22E overviews at 1x / 2x / 4x (experiment 20's and 19's
 # checkpoints too, where they are on this machine: their run.sh first)
 P20=results/synthetic_c45e_photometric
