@@ -19,7 +19,7 @@ for f in dataset masks tiles test_tiles split.tsv rf_quality.json; do
 done
 snakemake --cores 2 $D/predictions/$M/micrographs $D/metrics/$M.json \
   $D/metrics/exact_truth/$M.json --configfile workflow/presets/lom_check.yaml $E/config.yaml
-mkdir -p $E/metrics $E/plain_statistics/metrics
+mkdir -p $E/metrics
 cp $D/metrics/$M.json $E/metrics/rf_masks.json
 cp $D/metrics/exact_truth/$M.json $E/metrics/exact_truth.json
 cp $D/models/$M/summary.json $D/models/$M/train_log.csv $D/models/$M/curves.png $E/
@@ -27,15 +27,4 @@ python results/lom-ferrite-pearlite/experiment_train_seed/sweep.py $D/$C $D/swee
 cp $D/sweep/s1.25/phase_fractions.csv $D/sweep/s1.25/overview.png $E/
 cp $D/sweep/s4/overview.png $E/overview_scale4.png
 # the paired control: the same weights, BatchNorm statistics over the plain tiles (the old code)
-python $E/plain_statistics.py $D/$C $D/tiles $D/split.tsv $D/plain_statistics.pt
-python results/lom-ferrite-pearlite/experiment_train_seed/sweep.py $D/plain_statistics.pt \
-  $D/sweep_plain > $E/plain_statistics/sweep.md
-steelseg predict-tiles --checkpoint $D/plain_statistics.pt --tiles $D/tiles --split $D/split.tsv \
-  --set test --out $D/predictions/plain_statistics/test_tiles --threads 2
-for ref in exact_truth rf_masks; do
-  steelseg evaluate --pred $D/predictions/plain_statistics/test_tiles --truth $D/test_tiles/$ref \
-    --num-classes 2 --class-names ferrite,pearlite --scored-on tiles --reference $ref \
-    --model ${M}_plain_statistics --groups $D/test_tiles/$ref/groups.tsv \
-    --out $E/plain_statistics/metrics/$ref.json
-done
-cp $D/sweep_plain/s1.25/phase_fractions.csv $D/sweep_plain/s1.25/overview.png $E/plain_statistics/
+bash results/lom-ferrite-pearlite/experiment_photometric_rerun/plain_statistics.sh $D $E

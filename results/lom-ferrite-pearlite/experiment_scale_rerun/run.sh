@@ -7,7 +7,6 @@ cd "$(dirname "$0")/../../.."
 E=results/lom-ferrite-pearlite/experiment_scale_rerun
 S=results/synthetic_c45e
 D=results/synthetic_c45e_scale
-P=results/lom-ferrite-pearlite/experiment_photometric_rerun/plain_statistics.py
 M=deeplabv3plus_mobilenetv2
 C=models/$M/checkpoint.pt
 export PATH=$PWD/.venv/bin:$PATH
@@ -32,20 +31,8 @@ train() {
   cp $d/sweep/s4/overview.png $out/overview_scale4.png
 }
 train $D $E
-mkdir -p $E/plain_statistics/metrics
 # the paired control: the same weights, BatchNorm statistics over the plain tiles (the old code)
-python $P $D/$C $D/tiles $D/split.tsv $D/plain_statistics.pt
-python results/lom-ferrite-pearlite/experiment_train_seed/sweep.py $D/plain_statistics.pt \
-  $D/sweep_plain > $E/plain_statistics/sweep.md
-steelseg predict-tiles --checkpoint $D/plain_statistics.pt --tiles $D/tiles --split $D/split.tsv \
-  --set test --out $D/predictions/plain_statistics/test_tiles --threads 2
-for ref in exact_truth rf_masks; do
-  steelseg evaluate --pred $D/predictions/plain_statistics/test_tiles --truth $D/test_tiles/$ref \
-    --num-classes 2 --class-names ferrite,pearlite --scored-on tiles --reference $ref \
-    --model ${M}_plain_statistics --groups $D/test_tiles/$ref/groups.tsv \
-    --out $E/plain_statistics/metrics/$ref.json
-done
-cp $D/sweep_plain/s1.25/phase_fractions.csv $D/sweep_plain/s1.25/overview.png $E/plain_statistics/
+bash results/lom-ferrite-pearlite/experiment_photometric_rerun/plain_statistics.sh $D $E
 # a second training seed on another byte-for-byte copy of the same data (no control this time)
 D2=${D}_seed2025
 train $D2 $E/seed2025 $E/seed2025.yaml
