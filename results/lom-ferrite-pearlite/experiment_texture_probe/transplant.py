@@ -55,13 +55,12 @@ def variants(rgb: np.ndarray) -> dict[str, np.ndarray]:
     interiors = morphology.erosion(parts["light"], texture["SQUARE"])
     ferrite_texture = texture["high_pass"](rgb)[interiors].std()
     blurred = filters.gaussian(rgb, 1.0, channel_axis=-1, preserve_range=True)
+    lightened = scale_colony_density(rgb, parts, density)
     return {
         "original": rgb,
         "speckled": speckle(rgb, parts["colonies"], ferrite_texture),
-        "lightened": scale_colony_density(rgb, parts, density),
-        "both": speckle(
-            scale_colony_density(rgb, parts, density), parts["colonies"], ferrite_texture
-        ),
+        "lightened": lightened,
+        "both": speckle(lightened, parts["colonies"], ferrite_texture),
         "smooth ferrite": np.where(interiors[..., None], blurred, rgb),
         "no grooves": restoration.inpaint_biharmonic(
             rgb,
