@@ -77,7 +77,7 @@ def test_synth_morphology_and_groove_options_reach_the_generator(tmp_path):
     result = steelseg("synth", "--out", tmp_path / "x", *common, "--pearlite", "lumps")
     assert result.returncode == 2 and "Invalid value for '--pearlite'" in result.stderr
     assert not (tmp_path / "x").exists()
-    assert list(synth.PEARLITE_MORPHOLOGIES) == ["network", "islands"]  # the CLI's choices
+    assert list(synth.PEARLITE_MORPHOLOGIES) == ["network", "islands", "films"]  # the CLI's choices
 
 
 def test_split_file_modes_need_the_file(tmp_path):

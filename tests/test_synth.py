@@ -350,3 +350,28 @@ def test_supersample_leaves_detail_views_as_they_were():
         )
     for drawn, averaged in zip(*images, strict=True):
         np.testing.assert_array_equal(drawn, averaged)
+
+
+def test_films_line_grain_edges_thinner_than_islands():
+    from scipy import ndimage
+    from skimage import morphology
+
+    fraction = synth.lever_rule_pearlite_fraction(0.22)
+    thick, along_edges = {}, {}
+    for name in ("islands", "films"):
+        rng = np.random.default_rng(11)
+        _, truth, grains = synth.micrograph(
+            rng, 480, 640, fraction, 15, synth.ANNEALED, synth.sample_look(rng), name
+        )
+        pearlite = truth == synth.PEARLITE
+        assert abs(pearlite.mean() - fraction) < 0.01, name  # exact fraction either way
+        # Share of pearlite in parts at least 7 px across (survives a radius-3 disk opening).
+        thick[name] = morphology.opening(pearlite, morphology.disk(3)).mean() / pearlite.mean()
+        # Share of the edges' middles (over 5 px from any grain corner) that are pearlite.
+        to_corner = ndimage.distance_transform_edt(synth._junctions(grains) == 0)
+        along_edges[name] = pearlite[synth._boundaries(grains) & (to_corner > 5)].mean()
+    # Films as the real SAE 1020 crops show them: most of the pearlite in parts under 7 px
+    # across (islands keep about two thirds of it in thicker colonies), and along the edges
+    # away from the corners, where islands leave them bare (films 0.40, islands 0.07).
+    assert thick["films"] < 0.35 < 0.5 < thick["islands"], thick
+    assert along_edges["films"] > 0.3 > 4 * along_edges["islands"], along_edges

@@ -141,9 +141,10 @@ CHECKPOINTS = click.option(
     "--pearlite",
     default="network",
     show_default=True,
-    type=click.Choice(["network", "islands"]),
-    help="Morphology: network (along grain edges, clustered) or islands (separate colonies at "
-    "grain corners, as in low-carbon steels).",
+    type=click.Choice(["network", "islands", "films"]),
+    help="Morphology: network (along grain edges, clustered), islands (separate colonies at "
+    "grain corners, as in low-carbon steels) or films (thin films along most grain edges, "
+    "wedges at the corners).",
 )
 @click.option(
     "--subpixel-grooves/--drawn-grooves",

@@ -169,7 +169,39 @@ def _pearlite_islands(rng, grains, seed_distance, fraction, grain_px):
     return score > np.quantile(score, 1 - fraction), colony
 
 
-PEARLITE_MORPHOLOGIES = {"network": _pearlite_network, "islands": _pearlite_islands}
+FILM_EDGES = 0.7  # films: share of grain edges that carry pearlite
+
+
+def _pearlite_films(rng, grains, seed_distance, fraction, grain_px):
+    """Boolean pearlite mask of thin films along grain edges, thickest at grain corners, with
+    the target fraction, and each pixel's colony (its nearest pearlite-bearing edge segment).
+
+    In many low-carbon steels (air-cooled or with coarse ferrite) the last austenite transforms
+    in the grain boundaries: pearlite lines most edges as films a few micrometres thick and
+    wedges where three grains meet, rather than as compact islands (what the real SAE 1020
+    crops show: half of their dark phase is under 5 px across at the preset's scale). Edge
+    segments between corners carry pearlite with probability FILM_EDGES; a pixel scores by its
+    distance from the nearest such edge, less a third of its distance from the nearest corner
+    (wedges) and a ragged-interface field; the top ``fraction`` of scores is pearlite.
+    """
+    corners = _junctions(grains) > 0
+    if fraction <= 0 or fraction >= 1 or not corners.any():
+        return _pearlite_network(rng, grains, seed_distance, fraction, grain_px)
+    # Edge segments: the boundary lines cut at the corners, one label per segment.
+    segments, n = ndimage.label(_boundaries(grains) & ~corners, np.ones((3, 3), bool))
+    carries = np.concatenate([[False], rng.random(n) < FILM_EDGES])
+    distance, (iy, ix) = ndimage.distance_transform_edt(~carries[segments], return_indices=True)
+    colony = segments[iy, ix]
+    score = -(distance + 0.3 * ndimage.distance_transform_edt(~corners)) / grain_px
+    score += 0.1 * _smooth_field(rng, grains.shape, grain_px / 5)
+    return score > np.quantile(score, 1 - fraction), colony
+
+
+PEARLITE_MORPHOLOGIES = {
+    "network": _pearlite_network,
+    "islands": _pearlite_islands,
+    "films": _pearlite_films,
+}
 
 
 def _boundaries(labels: np.ndarray) -> np.ndarray:
