@@ -375,3 +375,18 @@ def test_films_line_grain_edges_thinner_than_islands():
     # away from the corners, where islands leave them bare (films 0.40, islands 0.07).
     assert thick["films"] < 0.35 < 0.5 < thick["islands"], thick
     assert along_edges["films"] > 0.3 > 4 * along_edges["islands"], along_edges
+
+
+def test_films_with_no_edge_drawn_to_carry_them_line_every_edge(monkeypatch):
+    from scipy import ndimage
+
+    monkeypatch.setattr(synth, "FILM_EDGES", 0.0)  # as a small field with few edges can draw
+    rng = np.random.default_rng(3)
+    _, truth, grains = synth.micrograph(
+        rng, 120, 160, 0.25, 15, synth.ANNEALED, synth.sample_look(rng), "films"
+    )
+    pearlite = truth == synth.PEARLITE
+    assert abs(pearlite.mean() - 0.25) < 0.01
+    # Every edge carries pearlite instead: it lies along the edges, not in the grains' middles.
+    to_edge = ndimage.distance_transform_edt(~synth._boundaries(grains))
+    assert np.median(to_edge[pearlite]) < 0.5 * np.median(to_edge[~pearlite])

@@ -185,11 +185,13 @@ def _pearlite_films(rng, grains, seed_distance, fraction, grain_px):
     (wedges) and a ragged-interface field; the top ``fraction`` of scores is pearlite.
     """
     corners = _junctions(grains) > 0
-    if fraction <= 0 or fraction >= 1 or not corners.any():
-        return _pearlite_network(rng, grains, seed_distance, fraction, grain_px)
     # Edge segments: the boundary lines cut at the corners, one label per segment.
     segments, n = ndimage.label(_boundaries(grains) & ~corners, np.ones((3, 3), bool))
+    if fraction <= 0 or fraction >= 1 or not corners.any() or n == 0:
+        return _pearlite_network(rng, grains, seed_distance, fraction, grain_px)
     carries = np.concatenate([[False], rng.random(n) < FILM_EDGES])
+    if not carries.any():  # a field of view with a few edges only: all of them carry pearlite
+        carries[1:] = True
     distance, (iy, ix) = ndimage.distance_transform_edt(~carries[segments], return_indices=True)
     colony = segments[iy, ix]
     score = -(distance + 0.3 * ndimage.distance_transform_edt(~corners)) / grain_px
