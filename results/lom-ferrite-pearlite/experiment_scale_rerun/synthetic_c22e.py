@@ -4,6 +4,8 @@
 # corners and as the default network, centre 1040 x 771 crop; each checkpoint's pearlite % through
 # `steelseg predict` (experiment 13's sweep.py) against the exact truth's.
 #   python synthetic_c22e.py OUT NAME=CHECKPOINT...   (OUT: synthetic data, crops, predictions)
+#   python synthetic_c22e.py --pearlite films --supersample OUT NAME=CHECKPOINT...
+#     (experiment 24: other morphologies, repeatable, and supersampled overviews)
 import runpy
 import subprocess
 import sys
@@ -19,17 +21,18 @@ SCALES = (1, 2, 4)
 CROP = (slice(385, 385 + 771), slice(520, 520 + 1040))  # the centre quarter of 2080 x 1542
 
 
-def make_images(out: Path) -> dict[str, float]:
+def make_images(out: Path, morphologies=MORPHOLOGIES, supersample=False) -> dict[str, float]:
     """Crops under out/crops/ (one per morphology); returns each crop's true pearlite share."""
     truth = {}
     (out / "crops").mkdir(parents=True, exist_ok=True)
-    for morphology in MORPHOLOGIES:
+    for morphology in morphologies:
         data = out / morphology
         if not (data / "truth").is_dir():
             subprocess.run(
                 ["steelseg", "synth", "--out", str(data), "--samples", "1",
                  "--images-per-sample", "1", "--annotated-per-sample", "1", "--carbon", "0.22",
-                 "--grain-size", "15", "--seed", "7", "--pearlite", morphology],
+                 "--grain-size", "15", "--seed", "7", "--pearlite", morphology]
+                + ["--supersample"] * supersample,
                 check=True, capture_output=True,
             )  # fmt: skip
         image = io.imread(data / "images/S1_annealed_01.png")[CROP]
@@ -41,8 +44,12 @@ def make_images(out: Path) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    out, runs = Path(sys.argv[1]), dict(a.split("=", 1) for a in sys.argv[2:])
-    truth = make_images(out)
+    args, morphologies = sys.argv[1:], []
+    while args[0] == "--pearlite":
+        morphologies, args = morphologies + [args[1]], args[2:]
+    supersample = args[0] == "--supersample"
+    out, runs = Path(args[supersample]), dict(a.split("=", 1) for a in args[supersample + 1 :])
+    truth = make_images(out, morphologies or MORPHOLOGIES, supersample)
     head = " | ".join(f"{k.removeprefix('c22e_')} at {s}×" for k in truth for s in SCALES)
     print(f"| checkpoint | {head} |\n|---|" + "---|" * (len(truth) * len(SCALES)))
     for name, checkpoint in runs.items():
