@@ -180,9 +180,9 @@ def _pearlite_films(rng, grains, seed_distance, fraction, grain_px):
     in the grain boundaries: pearlite lines most edges as films a few micrometres thick and
     wedges where three grains meet, rather than as compact islands (what the real SAE 1020
     crops show: half of their dark phase is under 5 px across at the preset's scale). Edge
-    segments between corners carry pearlite with probability FILM_EDGES; a pixel scores by its
-    distance from the nearest such edge, less a third of its distance from the nearest corner
-    (wedges) and a ragged-interface field; the top ``fraction`` of scores is pearlite.
+    segments between corners carry pearlite with probability FILM_EDGES; a pixel's cost is its
+    distance from the nearest such edge plus 0.3 times its distance from the nearest corner
+    (wedges), less a ragged-interface field; the ``fraction`` of lowest cost is pearlite.
     """
     corners = _junctions(grains) > 0
     # Edge segments: the boundary lines cut at the corners, one label per segment.
