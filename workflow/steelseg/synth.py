@@ -170,6 +170,7 @@ def _pearlite_islands(rng, grains, seed_distance, fraction, grain_px):
 
 
 FILM_EDGES = 0.7  # films: share of grain edges that carry pearlite
+FILM_WEDGES = 0.3  # films: weight of the distance from a corner in the cost (wedges there)
 
 
 def _pearlite_films(rng, grains, seed_distance, fraction, grain_px):
@@ -181,7 +182,7 @@ def _pearlite_films(rng, grains, seed_distance, fraction, grain_px):
     wedges where three grains meet, rather than as compact islands (what the real SAE 1020
     crops show: half of their dark phase is under 5 px across at the preset's scale). Edge
     segments between corners carry pearlite with probability FILM_EDGES; a pixel's cost is its
-    distance from the nearest such edge plus 0.3 times its distance from the nearest corner
+    distance from the nearest such edge plus FILM_WEDGES times its distance from the nearest corner
     (wedges), less a ragged-interface field; the ``fraction`` of lowest cost is pearlite.
     """
     corners = _junctions(grains) > 0
@@ -194,7 +195,7 @@ def _pearlite_films(rng, grains, seed_distance, fraction, grain_px):
         carries[1:] = True
     distance, (iy, ix) = ndimage.distance_transform_edt(~carries[segments], return_indices=True)
     colony = segments[iy, ix]
-    score = -(distance + 0.3 * ndimage.distance_transform_edt(~corners)) / grain_px
+    score = -(distance + FILM_WEDGES * ndimage.distance_transform_edt(~corners)) / grain_px
     score += 0.1 * _smooth_field(rng, grains.shape, grain_px / 5)
     return score > np.quantile(score, 1 - fraction), colony
 
