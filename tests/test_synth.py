@@ -313,6 +313,36 @@ def test_colony_density_range_adds_light_colonies_and_changes_nothing_else(tmp_p
         assert not (tmp_path / "x").exists()
 
 
+def test_no_interface_line_lightens_only_the_ferrite_beside_pearlite(tmp_path):
+    images, truths = {}, {}
+    for depth in (synth.INTERFACE_DEPTH, 0.0):
+        rng = np.random.default_rng(6)
+        look = synth.sample_look(rng)
+        images[depth], truths[depth], _ = synth.micrograph(
+            rng, 300, 400, 0.22, 15, synth.ANNEALED, look, "films", interface_depth=depth
+        )
+    np.testing.assert_array_equal(truths[0.5], truths[0.0])  # same grains and films
+    pearlite = truths[0.5] == synth.PEARLITE
+    beside = ndimage.binary_dilation(pearlite) & ~pearlite  # ferrite touching pearlite
+    far = ~ndimage.binary_dilation(pearlite, iterations=4)
+    np.testing.assert_array_equal(images[0.5][far], images[0.0][far])
+    tone = {depth: image.mean(-1) for depth, image in images.items()}
+    assert tone[0.0][beside].mean() > tone[0.5][beside].mean() + 5
+    # Inside the films the line barely reaches: under a grey level on average.
+    inner = ndimage.binary_erosion(pearlite)
+    assert abs(tone[0.0][inner].mean() - tone[0.5][inner].mean()) < 1
+    # The default is the line the data were always drawn with: byte-identical images.
+    rng = np.random.default_rng(6)
+    look = synth.sample_look(rng)
+    default, _, _ = synth.micrograph(rng, 300, 400, 0.22, 15, synth.ANNEALED, look, "films")
+    np.testing.assert_array_equal(default, images[0.5])
+    with pytest.raises(SteelsegError, match="--interface-depth -0.1: must be at least 0"):
+        synth.generate(
+            tmp_path / "x", images_per_sample=[1], annotated_per_sample=0, interface_depth=-0.1
+        )
+    assert not (tmp_path / "x").exists()
+
+
 def test_supersampled_overviews_average_the_lamellae_and_keep_the_tones():
     for seed in (3, 4):
         stats = {}

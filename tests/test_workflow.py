@@ -208,6 +208,7 @@ def check_report_opens_in_chromium(report: Path) -> None:
         ("synth: {pearlite: lumps}", "'lumps' is not one of ['network', 'islands', 'films']"),
         ("synth: {colony_darkness: 0}", "0 is less than or equal to the minimum of 0"),
         ("synth: {colony_density: [0.1]}", "[0.1] is too short"),
+        ("synth: {interface_depth: -1}", "-1 is less than the minimum of 0"),
         (
             "synth: {colony_density: [0.75, 0.3]}",
             "synth.colony_density [0.75, 0.3] is not [low, high] with low < high",
@@ -230,6 +231,7 @@ def check_report_opens_in_chromium(report: Path) -> None:
         "unknown-morphology",
         "colony-darkness-zero",
         "colony-density-one-number",
+        "interface-depth-negative",
         "colony-density-reversed",
         "truth-labels-without-truth",
         "missing-ensemble-checkpoint",
@@ -255,6 +257,8 @@ def test_config_errors_stop_at_start_up_naming_the_key(tmp_path, override, messa
         ("{supersample: true}", "--supersample"),
         ("{}", "0.3,0.75"),
         ("{colony_density: [0.15, 0.75]}", "0.15,0.75"),
+        ("{}", "--interface-depth 0.5"),
+        ("{interface_depth: 0}", "--interface-depth 0"),
     ],
 )
 def test_synth_settings_reach_the_synth_command(tmp_path, override, flag):
@@ -264,7 +268,7 @@ def test_synth_settings_reach_the_synth_command(tmp_path, override, flag):
     result = snakemake(tmp_path, "-n", "-p", "--configfile", smoke, str(config))
     assert result.returncode == 0, result.stdout[-2000:]
     command = next(line for line in result.stdout.splitlines() if "steelseg synth" in line)
-    assert flag in command.split(), command
+    assert f" {flag} " in f" {' '.join(command.split())} ", command  # whole words only
 
 
 def test_predict_model_must_be_one_the_workflow_trains(tmp_path):

@@ -170,6 +170,14 @@ CHECKPOINTS = click.option(
     "lower LOW adds light, low-contrast colonies and changes nothing else.",
 )
 @click.option(
+    "--interface-depth",
+    default=0.5,
+    show_default=True,
+    type=float,
+    help="Optical density of the etched line where ferrite meets pearlite (0: none, so a "
+    "pearlite film is no wider in the image than in its mask; nothing else changes).",
+)
+@click.option(
     "--supersample/--no-supersample",
     default=False,
     show_default=True,
@@ -191,6 +199,7 @@ def synth(
     subpixel_grooves,
     colony_darkness,
     colony_density,
+    interface_depth,
     supersample,
 ):
     """Generate synthetic ferrite–pearlite micrographs with scribbles and exact truth."""
@@ -211,6 +220,7 @@ def synth(
         colony_darkness=colony_darkness,
         supersample=supersample,
         colony_density=tuple(colony_density),
+        interface_depth=interface_depth,
     )
     table = [
         (r["image"], r["sample"], r["condition"], r["carbon_wt_pct"], r["pearlite_fraction"])

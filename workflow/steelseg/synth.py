@@ -55,6 +55,7 @@ ISLAND_SPACING = 0.6  # islands: least distance between colony-bearing corners, 
 SUPERSAMPLE_MAX = 4  # supersample: at most 4 x 4 sub-pixels (memory grows with k**2)
 OVERVIEW_PSF_PX = (0.5, 0.9)  # supersample: the objective's blur, sigma in output pixels
 COLONY_DENSITY = (0.3, 0.75)  # range of the colonies' base optical density (uniform draw)
+INTERFACE_DEPTH = 0.5  # density of the ferrite-pearlite line (a groove: 2.5 x its width in px)
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,7 @@ def micrograph(
     colony_darkness: float = 1.0,
     supersample: bool = False,
     colony_density: tuple[float, float] = COLONY_DENSITY,
+    interface_depth: float = INTERFACE_DEPTH,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One RGB uint8 micrograph, its exact mask (0 ferrite, 1 pearlite) and its grain labels.
 
@@ -284,6 +286,9 @@ def micrograph(
     ``colony_density``: the range (low, high) each colony's base optical density is drawn from
     uniformly; a lower ``low`` adds light, low-contrast colonies (a light etch, or colonies cut
     so that little cementite shows) and changes nothing else, the random draws included.
+    ``interface_depth``: optical density of the etched line where ferrite meets pearlite
+    (drawn as wide as the image's grooves, before their random strength); 0 draws none, so a
+    pearlite film is no wider in the image than in its mask; nothing else changes.
     ``supersample``: below the reference magnification, render the scene at k = round(1 /
     magnification) times the size (2 ≤ k ≤ SUPERSAMPLE_MAX from grain_px ≤ 40) and average
     k x k blocks, as a camera pixel integrates the light over its area; then blur by the
@@ -341,7 +346,7 @@ def micrograph(
     width_px = max(0.3, groove_px)  # drawn no narrower than 0.3 px
     depth = groove_px if subpixel_grooves else width_px  # same optical density per unit length
     groove = ndimage.gaussian_filter(edges.astype(np.float32), width_px) * (2.5 * depth)
-    groove += 0.5 * ndimage.gaussian_filter(interface.astype(np.float32), width_px)
+    groove += interface_depth * ndimage.gaussian_filter(interface.astype(np.float32), width_px)
     density += np.clip(groove, 0, 1) * rng.uniform(0.9, 1.5)
 
     # Optics: reflectance, blur, vignetting and slow illumination drift, then sensor noise.
@@ -439,13 +444,14 @@ def generate(
     colony_darkness: float = 1.0,
     supersample: bool = False,
     colony_density: tuple[float, float] = COLONY_DENSITY,
+    interface_depth: float = INTERFACE_DEPTH,
 ) -> list[dict[str, object]]:
     """Write a complete data set folder (images/, annotations/, truth/, samples.tsv) to ``out``.
 
     ``carbon`` and ``grain_size_px``: one value for every sample, or one per sample (a spread
     of carbon contents gives pearlite islands in ferrite as well as a pearlite matrix).
-    ``pearlite``, ``subpixel_grooves``, ``colony_darkness``, ``supersample`` and
-    ``colony_density``: see
+    ``pearlite``, ``subpixel_grooves``, ``colony_darkness``, ``supersample``,
+    ``colony_density`` and ``interface_depth``: see
     ``micrograph`` (``pearlite`` is its ``morphology``).
     Deterministic for a given seed: each image draws from its own child generator, so the
     n-th image is the same whatever the number of images after it.
@@ -477,6 +483,11 @@ def generate(
             f"--colony-density {','.join(map(str, colony_density))}: give two optical "
             "densities LOW,HIGH with 0 ≤ LOW < HIGH "
             f"(default {COLONY_DENSITY[0]},{COLONY_DENSITY[1]})"
+        )
+    if not interface_depth >= 0:
+        raise SteelsegError(
+            f"--interface-depth {interface_depth}: must be at least 0 "
+            f"(0: no line where ferrite meets pearlite; default {INTERFACE_DEPTH})"
         )
     root = np.random.SeedSequence(seed)
     sample_seeds = root.spawn(samples)
@@ -515,6 +526,7 @@ def generate(
                     colony_darkness,
                     supersample,
                     tuple(colony_density),
+                    interface_depth,
                 )
                 io.write_png(tmp / "images" / f"{name}.png", image)
                 io.write_png(tmp / "truth" / f"{name}.png", truth)

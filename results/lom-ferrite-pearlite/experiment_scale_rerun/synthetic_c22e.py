@@ -4,7 +4,7 @@
 # corners and as the default network, centre 1040 x 771 crop; each checkpoint's pearlite % through
 # `steelseg predict` (experiment 13's sweep.py) against the exact truth's.
 #   python synthetic_c22e.py OUT NAME=CHECKPOINT...   (OUT: synthetic data, crops, predictions)
-#   python synthetic_c22e.py --pearlite films --supersample OUT NAME=CHECKPOINT...
+#   python synthetic_c22e.py --pearlite films --supersample [--interface-depth D] OUT NAME=CKPT...
 #     (experiment 24: other morphologies, repeatable, and supersampled overviews)
 import runpy
 import subprocess
@@ -21,7 +21,9 @@ SCALES = (1, 2, 4)
 CROP = (slice(385, 385 + 771), slice(520, 520 + 1040))  # the centre quarter of 2080 x 1542
 
 
-def make_images(out: Path, morphologies=MORPHOLOGIES, supersample=False) -> dict[str, float]:
+def make_images(
+    out: Path, morphologies=MORPHOLOGIES, supersample=False, synth_options=()
+) -> dict[str, float]:
     """Crops under out/crops/ (one per morphology); returns each crop's true pearlite share."""
     truth = {}
     (out / "crops").mkdir(parents=True, exist_ok=True)
@@ -32,7 +34,8 @@ def make_images(out: Path, morphologies=MORPHOLOGIES, supersample=False) -> dict
                 ["steelseg", "synth", "--out", str(data), "--samples", "1",
                  "--images-per-sample", "1", "--annotated-per-sample", "1", "--carbon", "0.22",
                  "--grain-size", "15", "--seed", "7", "--pearlite", morphology]
-                + ["--supersample"] * supersample,
+                + ["--supersample"] * supersample
+                + list(synth_options),
                 check=True, capture_output=True,
             )  # fmt: skip
         image = io.imread(data / "images/S1_annealed_01.png")[CROP]
@@ -48,8 +51,10 @@ if __name__ == "__main__":
     while args[0] == "--pearlite":
         morphologies, args = morphologies + [args[1]], args[2:]
     supersample = args[0] == "--supersample"
-    out, runs = Path(args[supersample]), dict(a.split("=", 1) for a in args[supersample + 1 :])
-    truth = make_images(out, morphologies or MORPHOLOGIES, supersample)
+    args = args[supersample:]
+    options = args[:2] if args[0] == "--interface-depth" else []
+    out, runs = Path(args[len(options)]), dict(a.split("=", 1) for a in args[len(options) + 1 :])
+    truth = make_images(out, morphologies or MORPHOLOGIES, supersample, options)
     head = " | ".join(f"{k.removeprefix('c22e_')} at {s}×" for k in truth for s in SCALES)
     print(f"| checkpoint | {head} |\n|---|" + "---|" * (len(truth) * len(SCALES)))
     for name, checkpoint in runs.items():
