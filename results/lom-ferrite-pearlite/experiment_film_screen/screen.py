@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 
 from scipy import ndimage
-from skimage import io, transform
+from skimage import io
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "experiment_texture_probe"))
 from steelseg import synth  # noqa: E402
-from texture import CROP, REAL, granulometry, optical_density  # noqa: E402
+from texture import CROP, REAL, dark_at_preset, granulometry  # noqa: E402
 
 ARGUMENTS = inspect.signature(synth.generate).parameters
 SIZES = ("all", ">= 3 px", ">= 5 px", ">= 7 px")
@@ -53,7 +53,7 @@ def synthetic_row(out: Path, setting: str) -> dict[str, str]:
             setattr(synth, name, value)
     rgb = io.imread(data / "images/S1_annealed_01.png")[CROP][..., :3]
     truth = io.imread(data / "truth/S1_annealed_01.png")[CROP] == 1
-    dark_mask = optical_density(rgb) > 0.12
+    dark_mask = dark_at_preset(rgb, real=False)
     dark, true = granulometry(dark_mask), granulometry(truth)
     row = {s: f"{d:.1f} / {t:.1f}" for s, d, t in zip(SIZES, dark, true, strict=True)}
     near = ndimage.binary_dilation(truth, iterations=2)
@@ -65,10 +65,8 @@ def synthetic_row(out: Path, setting: str) -> dict[str, str]:
 
 
 def real_row(name: str) -> dict[str, str]:
-    rgb = io.imread(f"{REAL}/{name}.png")[..., :3].astype(float)
-    rgb = transform.rescale(rgb, 1.25, channel_axis=-1, preserve_range=True)
-    return {s: f"{d:.1f}" for s, d in zip(SIZES, granulometry(optical_density(rgb) > 0.12),
-                                         strict=True)}  # fmt: skip
+    dark = granulometry(dark_at_preset(io.imread(f"{REAL}/{name}.png")[..., :3], real=True))
+    return {s: f"{d:.1f}" for s, d in zip(SIZES, dark, strict=True)}
 
 
 if __name__ == "__main__":

@@ -57,6 +57,13 @@ def measure_image(rgb: np.ndarray) -> dict[str, float]:
     }
 
 
+def dark_at_preset(rgb: np.ndarray, real: bool) -> np.ndarray:
+    """The granulometry's dark mask; a real crop resampled first, as `predict --scale 1.25` does."""
+    if real:
+        rgb = transform.rescale(rgb.astype(float), 1.25, channel_axis=-1, preserve_range=True)
+    return optical_density(rgb) > 0.12
+
+
 def granulometry(mask: np.ndarray) -> list[float]:
     """% of the image in `mask`, and in what survives openings by disks of radius 1, 2, 3."""
     return [100 * mask.mean()] + [
@@ -84,9 +91,7 @@ if __name__ == "__main__":
     sizes = ("all", ">= 3 px", ">= 5 px", ">= 7 px")
     grains = {}
     for name, rgb in images.items():
-        if name not in truths:  # the preset's resampling, as `predict --scale 1.25` does
-            rgb = transform.rescale(rgb.astype(float), 1.25, channel_axis=-1, preserve_range=True)
-        dark = granulometry(optical_density(rgb) > 0.12)
+        dark = granulometry(dark_at_preset(rgb, real=name not in truths))
         grains[name] = {f"dark, {s} %": v for s, v in zip(sizes, dark, strict=True)}
         if name in truths:
             grains[name] |= {
