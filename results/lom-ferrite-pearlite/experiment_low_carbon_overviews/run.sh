@@ -4,9 +4,10 @@
 #   bash results/lom-ferrite-pearlite/experiment_low_carbon_overviews/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-export E=results/lom-ferrite-pearlite/experiment_low_carbon_overviews
-export D=results/synthetic_carbon_spread_films
-export NAME="films, no line, C22E overviews, seed 2024"
+# Experiment 30 runs the same steps on its own config (E, D, NAME set in the environment).
+export E=${E:-results/lom-ferrite-pearlite/experiment_low_carbon_overviews}
+export D=${D:-results/synthetic_carbon_spread_films}
+export NAME=${NAME:-"films, no line, C22E overviews, seed 2024"}
 M=deeplabv3plus_mobilenetv2
 # experiment 23's steps: data, training, scores, sweep, C22E probe, patch probabilities
 bash results/lom-ferrite-pearlite/experiment_supersample_scale/run.sh
