@@ -14,8 +14,11 @@ import numpy as np
 from skimage import color, io
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent / "experiment_texture_probe"))
+from texture import CROP, REAL  # noqa: E402
+
 fractions = runpy.run_path(str(HERE.parent / "experiment_train_seed/sweep.py"))["fractions"]
-REAL = Path("../shared/data/lom-ferrite-pearlite")
+REAL = Path(REAL)
 REFERENCES = {"as drawn / taken": None, "a*b* of SAE 1045 #1": "sae1045_1",
               "a*b* of SAE 1020 #1": "sae1020_1"}  # fmt: skip
 
@@ -45,7 +48,7 @@ def true_shares(dataset: Path, probe: Path) -> dict[str, str]:
         truth = {r["image"]: f"{100 * float(r['pearlite_fraction']):.1f}" for r in rows}
     for crop in (probe / "crops").glob("*.png"):
         mask = io.imread(probe / crop.stem.removeprefix("c22e_") / "truth/S1_annealed_01.png")
-        truth[crop.stem] = f"{100 * np.mean(mask[385 : 385 + 771, 520 : 520 + 1040] == 1):.1f}"
+        truth[crop.stem] = f"{100 * np.mean(mask[CROP] == 1):.1f}"
     return truth
 
 
