@@ -420,3 +420,57 @@ def test_films_with_no_edge_drawn_to_carry_them_line_every_edge(monkeypatch):
     # Every edge carries pearlite instead: it lies along the edges, not in the grains' middles.
     to_edge = ndimage.distance_transform_edt(~synth._boundaries(grains))
     assert np.median(to_edge[pearlite]) < 0.5 * np.median(to_edge[~pearlite])
+
+
+def _sheet(root):
+    with open(root / "samples.tsv") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def _ferrite_blue_over_red(image, truth):
+    """B / R of the brightest ferrite: the light's colour (ferrite is nearly unetched)."""
+    ferrite = image[truth == 0].astype(float)
+    bright = ferrite[ferrite.sum(1) >= np.percentile(ferrite.sum(1), 75)]
+    return bright[:, 2].mean() / bright[:, 0].mean()
+
+
+def test_look_per_image_draws_each_images_light_and_keeps_its_structure(tmp_path):
+    kwargs = dict(
+        samples=2,
+        images_per_sample=[6, 6],
+        annotated_per_sample=1,
+        width=160,
+        height=120,
+        grain_size_px=15,
+        seed=2024,
+    )
+    synth.generate(tmp_path / "sample", **kwargs)
+    synth.generate(tmp_path / "image", look="image", **kwargs)
+    lights = {}
+    for look in ("sample", "image"):
+        root = tmp_path / look
+        lights[look], ratios = {}, {"cool": [], "warm": []}
+        for row in _sheet(root):
+            name = row["image"]
+            image = io.read_image(root / "images" / f"{name}.png")
+            truth = io.read_labels(root / "truth" / f"{name}.png", 2)
+            ratios[row["illumination"]].append(_ferrite_blue_over_red(image, truth))
+            lights[look].setdefault(row["sample"], set()).add(row["illumination"])
+        # The sheet names the light each image was lit by: every cool (blue-violet) image is
+        # bluer than every warm (beige) one.
+        assert min(ratios["cool"]) > max(ratios["warm"]), ratios
+    # One light per sample by default; per image, a sample is shot under both.
+    assert all(len(names) == 1 for names in lights["sample"].values())
+    assert any(len(names) == 2 for names in lights["image"].values())
+    # Only the look moves: the same truth and scribbles, image for image.
+    for name in sorted(p.name for p in (tmp_path / "sample" / "truth").iterdir()):
+        a, b = (io.read_labels(tmp_path / x / "truth" / name, 2) for x in ("sample", "image"))
+        np.testing.assert_array_equal(a, b)
+    for path in sorted((tmp_path / "sample" / "annotations").iterdir()):
+        np.testing.assert_array_equal(
+            io.read_labels(path, 3),
+            io.read_labels(tmp_path / "image" / "annotations" / path.name, 3),
+        )
+    with pytest.raises(SteelsegError, match="--look lamp: unknown; choose one of sample, image"):
+        synth.generate(tmp_path / "x", images_per_sample=[1], annotated_per_sample=0, look="lamp")
+    assert not (tmp_path / "x").exists()

@@ -209,6 +209,7 @@ def check_report_opens_in_chromium(report: Path) -> None:
         ("synth: {colony_darkness: 0}", "0 is less than or equal to the minimum of 0"),
         ("synth: {colony_density: [0.1]}", "[0.1] is too short"),
         ("synth: {interface_depth: -1}", "-1 is less than the minimum of 0"),
+        ("synth: {look: per_image}", "'per_image' is not one of ['sample', 'image']"),
         (
             "synth: {colony_density: [0.75, 0.3]}",
             "synth.colony_density [0.75, 0.3] is not [low, high] with low < high",
@@ -232,6 +233,7 @@ def check_report_opens_in_chromium(report: Path) -> None:
         "colony-darkness-zero",
         "colony-density-one-number",
         "interface-depth-negative",
+        "unknown-look",
         "colony-density-reversed",
         "truth-labels-without-truth",
         "missing-ensemble-checkpoint",
@@ -259,6 +261,8 @@ def test_config_errors_stop_at_start_up_naming_the_key(tmp_path, override, messa
         ("{colony_density: [0.15, 0.75]}", "0.15,0.75"),
         ("{}", "--interface-depth 0.5"),
         ("{interface_depth: 0}", "--interface-depth 0"),
+        ("{}", "--look sample"),
+        ("{look: image}", "--look image"),
     ],
 )
 def test_synth_settings_reach_the_synth_command(tmp_path, override, flag):

@@ -178,6 +178,15 @@ CHECKPOINTS = click.option(
     "pearlite film is no wider in the image than in its mask; nothing else changes).",
 )
 @click.option(
+    "--look",
+    default="sample",
+    show_default=True,
+    type=click.Choice(["sample", "image"]),
+    help="One etch and illumination (cool or warm light) per sample, or one per image, so "
+    "that no sample's carbon content or magnification comes with one light (each image's "
+    "structure is the same either way).",
+)
+@click.option(
     "--supersample/--no-supersample",
     default=False,
     show_default=True,
@@ -200,6 +209,7 @@ def synth(
     colony_darkness,
     colony_density,
     interface_depth,
+    look,
     supersample,
 ):
     """Generate synthetic ferrite–pearlite micrographs with scribbles and exact truth."""
@@ -221,6 +231,7 @@ def synth(
         supersample=supersample,
         colony_density=tuple(colony_density),
         interface_depth=interface_depth,
+        look=look,
     )
     table = [
         (r["image"], r["sample"], r["condition"], r["carbon_wt_pct"], r["pearlite_fraction"])

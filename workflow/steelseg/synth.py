@@ -232,17 +232,32 @@ class Look:
     light: np.ndarray  # RGB of unetched ferrite under this illumination, 0..1
     absorbance: np.ndarray  # k_c, R : G : B
     etch: float  # scales every optical density: light etch -> light-brown pearlite
+    illumination: str = ""  # "cool" or "warm": which light ``light`` was drawn around
 
 
 def sample_look(rng: np.random.Generator) -> Look:
     """A random, realistic etch and illumination: cool (blue-violet) or warm (beige) light."""
-    if rng.random() < 0.5:  # cool: tungsten light through a daylight filter, violet-blue
+    cool = rng.random() < 0.5
+    if cool:  # tungsten light through a daylight filter, violet-blue
         light = np.array([0.79, 0.83, 1.0]) + rng.normal(0, 0.03, 3)
-    else:  # warm: plain tungsten, beige-pink
+    else:  # plain tungsten, beige-pink
         light = np.array([1.0, 0.94, 0.91]) + rng.normal(0, 0.03, 3)
     light = np.clip(light, 0.6, 1.0) * rng.uniform(0.82, 0.95)
     absorbance = np.array([1.0, rng.uniform(1.25, 1.55), rng.uniform(0.75, 1.2)])
-    return Look(light=light, absorbance=absorbance, etch=float(rng.uniform(0.7, 1.2)))
+    etch = float(rng.uniform(0.7, 1.2))
+    return Look(light, absorbance, etch, "cool" if cool else "warm")
+
+
+LOOKS = ("sample", "image")  # generate(look=...): one etch and light per sample, or per image
+_LOOK_STREAM = 0x100C  # spawn-key suffix of an image's own look draws (no spawned child's)
+
+
+def own_look(image_seed: np.random.SeedSequence) -> Look:
+    """An image's own etch and illumination, from a stream beside its image's: the image's
+    structure (grains, colonies, scribbles) stays the one its seed draws under any look."""
+    key = (*image_seed.spawn_key, _LOOK_STREAM)
+    stream = np.random.SeedSequence(image_seed.entropy, spawn_key=key)
+    return sample_look(np.random.default_rng(stream))
 
 
 def image_look(rng: np.random.Generator, sample: Look) -> Look:
@@ -253,6 +268,7 @@ def image_look(rng: np.random.Generator, sample: Look) -> Look:
         light=np.clip(sample.light * exposure, 0.4, 1.0),
         absorbance=sample.absorbance * rng.uniform(0.95, 1.05, 3),
         etch=sample.etch * float(rng.uniform(0.85, 1.15)),
+        illumination=sample.illumination,
     )
 
 
@@ -445,6 +461,7 @@ def generate(
     supersample: bool = False,
     colony_density: tuple[float, float] = COLONY_DENSITY,
     interface_depth: float = INTERFACE_DEPTH,
+    look: str = "sample",
 ) -> list[dict[str, object]]:
     """Write a complete data set folder (images/, annotations/, truth/, samples.tsv) to ``out``.
 
@@ -453,6 +470,10 @@ def generate(
     ``pearlite``, ``subpixel_grooves``, ``colony_darkness``, ``supersample``,
     ``colony_density`` and ``interface_depth``: see
     ``micrograph`` (``pearlite`` is its ``morphology``).
+    ``look``: "sample" (one etch and illumination per sample, as one specimen is etched once
+    and shot under one microscope) or "image" (each image draws its own, cool or warm, so that
+    no sample property, such as its carbon content or magnification, comes with one light;
+    each image's structure is the same as under "sample"). samples.tsv names each image's light.
     Deterministic for a given seed: each image draws from its own child generator, so the
     n-th image is the same whatever the number of images after it.
     """
@@ -489,6 +510,8 @@ def generate(
             f"--interface-depth {interface_depth}: must be at least 0 "
             f"(0: no line where ferrite meets pearlite; default {INTERFACE_DEPTH})"
         )
+    if look not in LOOKS:
+        raise SteelsegError(f"--look {look}: unknown; choose one of {', '.join(LOOKS)}")
     root = np.random.SeedSequence(seed)
     sample_seeds = root.spawn(samples)
     rows: list[dict[str, object]] = []
@@ -509,10 +532,11 @@ def generate(
         ):
             sample = f"S{s + 1}"
             sample_rng = np.random.default_rng(sseed)
-            look = sample_look(sample_rng)
+            specimen = sample_look(sample_rng)
             for i, iseed in enumerate(sseed.spawn(count)):
                 rng = np.random.default_rng(iseed)
                 name = f"{sample}_{condition.name}_{i + 1:02d}"
+                lighting = own_look(iseed) if look == "image" else specimen
                 image, truth, grains = micrograph(
                     rng,
                     height,
@@ -520,7 +544,7 @@ def generate(
                     fraction,
                     grain_px,
                     condition,
-                    look,
+                    lighting,
                     pearlite,
                     subpixel_grooves,
                     colony_darkness,
@@ -541,6 +565,7 @@ def generate(
                         "carbon_wt_pct": c,
                         "pearlite_fraction_target": round(fraction, 4),
                         "pearlite_fraction": round(float(truth.mean()), 4),
+                        "illumination": lighting.illumination,
                     }
                 )
                 progress.update()
