@@ -455,13 +455,16 @@ def test_look_per_image_draws_each_images_light_and_keeps_its_structure(tmp_path
             image = io.read_image(root / "images" / f"{name}.png")
             truth = io.read_labels(root / "truth" / f"{name}.png", 2)
             ratios[row["illumination"]].append(_ferrite_blue_over_red(image, truth))
-            lights[look].setdefault(row["sample"], set()).add(row["illumination"])
+            lights[look].setdefault(row["sample"], []).append(row["illumination"])
         # The sheet names the light each image was lit by: every cool (blue-violet) image is
         # bluer than every warm (beige) one.
         assert min(ratios["cool"]) > max(ratios["warm"]), ratios
-    # One light per sample by default; per image, a sample is shot under both.
-    assert all(len(names) == 1 for names in lights["sample"].values())
-    assert any(len(names) == 2 for names in lights["image"].values())
+    # One light per sample by default; per image, every sample is shot under both, half and
+    # half, starting from its own light.
+    assert all(len(set(names)) == 1 for names in lights["sample"].values())
+    for sample, names in lights["image"].items():
+        assert names[0] == lights["sample"][sample][0]
+        assert names == [names[0], {"cool": "warm", "warm": "cool"}[names[0]]] * 3
     # Only the look moves: the same truth and scribbles, image for image.
     for name in sorted(p.name for p in (tmp_path / "sample" / "truth").iterdir()):
         a, b = (io.read_labels(tmp_path / x / "truth" / name, 2) for x in ("sample", "image"))

@@ -182,9 +182,9 @@ CHECKPOINTS = click.option(
     default="sample",
     show_default=True,
     type=click.Choice(["sample", "image"]),
-    help="One etch and illumination (cool or warm light) per sample, or one per image, so "
-    "that no sample's carbon content or magnification comes with one light (each image's "
-    "structure is the same either way).",
+    help="One etch and illumination (cool or warm light) per sample, or one per image with "
+    "the lights alternating within each sample, so that no sample's carbon content or "
+    "magnification comes with one light (each image's structure is the same either way).",
 )
 @click.option(
     "--supersample/--no-supersample",

@@ -235,9 +235,15 @@ class Look:
     illumination: str = ""  # "cool" or "warm": which light ``light`` was drawn around
 
 
-def sample_look(rng: np.random.Generator) -> Look:
-    """A random, realistic etch and illumination: cool (blue-violet) or warm (beige) light."""
+ILLUMINATIONS = ("cool", "warm")
+
+
+def sample_look(rng: np.random.Generator, illumination: str | None = None) -> Look:
+    """A random, realistic etch and illumination: cool (blue-violet) or warm (beige) light, a
+    coin toss unless ``illumination`` names it (the toss is drawn either way)."""
     cool = rng.random() < 0.5
+    if illumination is not None:
+        cool = illumination == "cool"
     if cool:  # tungsten light through a daylight filter, violet-blue
         light = np.array([0.79, 0.83, 1.0]) + rng.normal(0, 0.03, 3)
     else:  # plain tungsten, beige-pink
@@ -252,12 +258,13 @@ LOOKS = ("sample", "image")  # generate(look=...): one etch and light per sample
 _LOOK_STREAM = 0x100C  # spawn-key suffix of an image's own look draws (no spawned child's)
 
 
-def own_look(image_seed: np.random.SeedSequence) -> Look:
-    """An image's own etch and illumination, from a stream beside its image's: the image's
-    structure (grains, colonies, scribbles) stays the one its seed draws under any look."""
+def own_look(image_seed: np.random.SeedSequence, illumination: str) -> Look:
+    """An image's own etch under ``illumination``, from a stream beside its image's: the
+    image's structure (grains, colonies, scribbles) stays the one its seed draws under any
+    look."""
     key = (*image_seed.spawn_key, _LOOK_STREAM)
     stream = np.random.SeedSequence(image_seed.entropy, spawn_key=key)
-    return sample_look(np.random.default_rng(stream))
+    return sample_look(np.random.default_rng(stream), illumination)
 
 
 def image_look(rng: np.random.Generator, sample: Look) -> Look:
@@ -471,9 +478,12 @@ def generate(
     ``colony_density`` and ``interface_depth``: see
     ``micrograph`` (``pearlite`` is its ``morphology``).
     ``look``: "sample" (one etch and illumination per sample, as one specimen is etched once
-    and shot under one microscope) or "image" (each image draws its own, cool or warm, so that
-    no sample property, such as its carbon content or magnification, comes with one light;
-    each image's structure is the same as under "sample"). samples.tsv names each image's light.
+    and shot under one microscope) or "image" (each image its own etch and light, the lights
+    alternating cool and warm within a sample from the sample's own: every sample of two or
+    more images is shot under both, so that no sample property, such as its carbon content or
+    magnification, comes with one light; a coin toss per image left seed 2024's five C22E
+    overviews of experiment 28 all warm). Each image's structure is the same under both.
+    samples.tsv names each image's light.
     Deterministic for a given seed: each image draws from its own child generator, so the
     n-th image is the same whatever the number of images after it.
     """
@@ -536,7 +546,10 @@ def generate(
             for i, iseed in enumerate(sseed.spawn(count)):
                 rng = np.random.default_rng(iseed)
                 name = f"{sample}_{condition.name}_{i + 1:02d}"
-                lighting = own_look(iseed) if look == "image" else specimen
+                lighting = specimen
+                if look == "image":  # alternate, starting from the sample's light
+                    first = ILLUMINATIONS.index(specimen.illumination)
+                    lighting = own_look(iseed, ILLUMINATIONS[(first + i) % 2])
                 image, truth, grains = micrograph(
                     rng,
                     height,
