@@ -8,6 +8,7 @@
 import csv
 import runpy
 import sys
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -35,10 +36,15 @@ def shifted(image: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
     return (np.clip(color.lab2rgb(out), 0, 1) * 255).round().astype(np.uint8)
 
 
+def ferrite_rgb(rgb: np.ndarray) -> np.ndarray:
+    """Mean R, G, B of the brightest quarter: the ferrite, nearly unetched, under the light."""
+    tone = rgb.mean(-1)
+    return rgb[tone > np.percentile(tone, 75)].mean(0)
+
+
 def light(path: Path) -> str:
-    """The illumination's colour: mean R : G : B of the brightest quarter (ferrite), max 1."""
-    rgb = io.imread(path)[..., :3].astype(float)
-    bright = rgb[rgb.mean(-1) > np.percentile(rgb.mean(-1), 75)].mean(0)
+    """The illumination's colour: ``ferrite_rgb`` as R : G : B, max 1."""
+    bright = ferrite_rgb(io.imread(path)[..., :3].astype(float))
     return " : ".join(f"{c:.2f}" for c in bright / bright.max())
 
 
@@ -52,33 +58,59 @@ def true_shares(dataset: Path, probe: Path) -> dict[str, str]:
     return truth
 
 
-def main(out: Path, dataset: Path, probe: Path, checkpoint: str) -> None:
-    groups = {
+BANDS = {"sae1020": "15–35", "sae1045": "50–75"}  # the lever-rule bands, by real crop
+
+
+def image_groups(dataset: Path, probe: Path) -> dict[str, tuple[float, list[Path]]]:
+    """group -> (predict --scale, images): the real crops at the preset's 1.25x; the first image
+    of each training sample and the C22E probe crops at 1x."""
+    return {
         "real": (1.25, sorted(REAL.glob("sae10*.png"))),
         "synthetic": (1, sorted(dataset.glob("images/S*_01.png")) + sorted(probe.glob("crops/*"))),
     }
-    truth = true_shares(dataset, probe)
-    lights = {p.stem: light(p) for _, paths in groups.values() for p in paths}
+
+
+def recoloured_calls(out: Path, dataset: Path, probe: Path, runs: dict[str, str], recolour):
+    """Pearlite % called, {(image, run): {column of REFERENCES: "12.3"}}: each image of
+    ``image_groups`` as ``recolour(path, reference name or None)`` returns it (uint8 RGB),
+    predicted by every checkpoint of ``runs`` (prediction subfolder -> checkpoint) under
+    out/<reference>_<group>/."""
     called = {}
     for column, reference_name in REFERENCES.items():
-        reference = lab(REAL / f"{reference_name}.png") if reference_name else None
-        for group, (scale, paths) in groups.items():
+        for group, (scale, paths) in image_groups(dataset, probe).items():
             folder = out / f"{reference_name or 'original'}_{group}"
             folder.mkdir(parents=True, exist_ok=True)
             for path in paths:
-                io.imsave(folder / path.name, shifted(lab(path), reference), check_contrast=False)
-            for image, share in fractions(checkpoint, folder / "predictions", str(folder),
-                                          scale, False).items():  # fmt: skip
-                called.setdefault(image, {})[column] = f"{100 * share:.1f}"
+                image = recolour(path, reference_name)
+                io.imsave(folder / path.name, image, check_contrast=False)
+            for run, checkpoint in runs.items():
+                shares = fractions(checkpoint, folder / run, str(folder), scale, False)
+                for image, share in shares.items():
+                    called.setdefault((image, run), {})[column] = f"{100 * share:.1f}"
+    return called
+
+
+@cache
+def _reference_lab(name: str) -> np.ndarray:
+    return lab(REAL / f"{name}.png")
+
+
+def shift_to(path: Path, reference_name: str | None) -> np.ndarray:
+    return shifted(lab(path), _reference_lab(reference_name) if reference_name else None)
+
+
+def main(out: Path, dataset: Path, probe: Path, checkpoint: str) -> None:
+    truth = true_shares(dataset, probe)
+    lights = {p.stem: light(p) for _, paths in image_groups(dataset, probe).values() for p in paths}
+    called = recoloured_calls(out, dataset, probe, {"predictions": checkpoint}, shift_to)
     print("pearlite % called; true share where known (synthetic) or the lever-rule band (real)\n")
     print(
         "| image | light R : G : B | true | "
         + " | ".join(REFERENCES)
         + " |\n|---|---|---|---|---|---|"
     )
-    bands = {"sae1020": "15–35", "sae1045": "50–75"}
-    for image, row in called.items():
-        true = truth.get(image, bands.get(image[:7], "?"))
+    for (image, _), row in called.items():
+        true = truth.get(image, BANDS.get(image[:7], "?"))
         cells = " | ".join(row[c] for c in REFERENCES)
         print(f"| {image} | {lights[image]} | {true} | {cells} |")
 

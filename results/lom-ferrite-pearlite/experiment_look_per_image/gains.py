@@ -6,6 +6,7 @@
 #   python gains.py OUT DATASET PROBE_DIR NAME=CHECKPOINT ...
 import runpy
 import sys
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -13,14 +14,12 @@ from skimage import io
 
 HERE = Path(__file__).parent
 chroma = runpy.run_path(str(HERE.parent / "experiment_dark_called/chroma.py"), run_name="gains")
-fractions = runpy.run_path(str(HERE.parent / "experiment_train_seed/sweep.py"))["fractions"]
 REAL, REFERENCES = chroma["REAL"], chroma["REFERENCES"]
 
 
 def ferrite_colour(rgb: np.ndarray) -> np.ndarray:
-    """Mean R, G, B of the brightest quarter, over its mean (the light's hue)."""
-    tone = rgb.mean(-1)
-    bright = rgb[tone > np.percentile(tone, 75)].mean(0)
+    """The light's hue: chroma.py's ferrite R, G, B over their mean."""
+    bright = chroma["ferrite_rgb"](rgb)
     return bright / bright.mean()
 
 
@@ -30,34 +29,25 @@ def relit(image: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
     return np.clip(image * (gains / gains.mean()), 0, 255).round().astype(np.uint8)
 
 
+@cache
+def _reference_rgb(name: str) -> np.ndarray:
+    return io.imread(REAL / f"{name}.png")[..., :3].astype(float)
+
+
+def gain_to(path: Path, reference_name: str | None) -> np.ndarray:
+    reference = _reference_rgb(reference_name) if reference_name else None
+    return relit(io.imread(path)[..., :3].astype(float), reference)
+
+
 def main(out: Path, dataset: Path, probe: Path, runs: list[str]) -> None:
-    groups = {
-        "real": (1.25, sorted(REAL.glob("sae10*.png"))),
-        "synthetic": (1, sorted(dataset.glob("images/S*_01.png")) + sorted(probe.glob("crops/*"))),
-    }
     truth = chroma["true_shares"](dataset, probe)
-    called = {}
-    for column, reference_name in REFERENCES.items():
-        reference = None
-        if reference_name:
-            reference = io.imread(REAL / f"{reference_name}.png")[..., :3].astype(float)
-        for group, (scale, paths) in groups.items():
-            folder = out / f"{reference_name or 'original'}_{group}"
-            folder.mkdir(parents=True, exist_ok=True)
-            for path in paths:
-                image = io.imread(path)[..., :3].astype(float)
-                io.imsave(folder / path.name, relit(image, reference), check_contrast=False)
-            for run in runs:
-                name, checkpoint = run.split("=", 1)
-                shares = fractions(checkpoint, folder / name, str(folder), scale, False)
-                for image, share in shares.items():
-                    called.setdefault((image, name), {})[column] = f"{100 * share:.1f}"
+    runs = dict(run.split("=", 1) for run in runs)
+    called = chroma["recoloured_calls"](out, dataset, probe, runs, gain_to)
     print("pearlite % called, light changed by per-channel gains to a real crop's ferrite colour\n")
     columns = [c.replace("a*b* of", "light of") for c in REFERENCES]
     print("| image | model | true | " + " | ".join(columns) + " |\n|---|---|---|---|---|---|")
-    bands = {"sae1020": "15–35", "sae1045": "50–75"}
     for (image, name), row in called.items():
-        true = truth.get(image, bands.get(image[:7], "?"))
+        true = truth.get(image, chroma["BANDS"].get(image[:7], "?"))
         print(f"| {image} | {name} | {true} | " + " | ".join(row[c] for c in REFERENCES) + " |")
 
 
