@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -280,3 +281,66 @@ def test_batchnorm_statistics_are_recomputed_over_the_training_tiles(augment, ti
     np.testing.assert_allclose(norm.running_mean.numpy(), expected, rtol=1e-4, atol=1e-5)
     if augment != "none":  # the re-lit statistics really are other ones
         assert np.abs(expected - conv_mean("none")).max() > 1e-2
+
+
+def _opposite_hue(images):
+    """uint8 (..., 3) -> the same luminance (ITU-R 601, up to rounding) with the opposite hue:
+    each channel mirrored about the pixel's luminance. Inputs in 64-191 with channels within
+    64 of their luminance stay in range, so nothing is clipped."""
+    rgb = images.astype(np.float64)
+    luminance = rgb @ np.array([0.299, 0.587, 0.114])
+    mirrored = 2 * luminance[..., None] - rgb
+    assert mirrored.min() >= 0 and mirrored.max() <= 255
+    return np.round(mirrored).astype(np.uint8)
+
+
+def test_grey_colour_trains_and_predicts_on_luminance_alone(tile_store, tmp_path):
+    from steelseg import predict
+
+    tiles, split = tile_store
+    # The same tiles at half contrast (so the mirrored hue stays in range), and again with the
+    # hue reversed: a cool light's ferrite turned warm, the luminance kept.
+    plain = (64 + np.load(tiles / "images.npy") // 2).astype(np.uint8)
+    assert np.abs(plain - plain.mean(-1, keepdims=True)).max() > 5  # the tiles have hue
+    stores = {}
+    for name, images in (("plain", plain), ("reversed", _opposite_hue(plain))):
+        stores[name] = _store_copy(tiles, tmp_path / name)
+        np.save(stores[name] / "images.npy", images)
+    batch = [np.arange(8)]
+    seen = {
+        (colour, name): train.TileBatches(root, batch, colour=colour)[0][0]
+        for colour in train.COLOURS
+        for name, root in stores.items()
+    }
+    assert (seen["rgb", "plain"] - seen["rgb", "reversed"]).abs().max() > 0.2
+    # one rounding step of luminance, in normalised units, is about 0.004 / 0.225
+    assert (seen["grey", "plain"] - seen["grey", "reversed"]).abs().max() < 0.02
+    config = train.TrainConfig(
+        epochs=1, batch_size=4, max_iterations=4, validation_frequency=2, device="cpu"
+    )
+    store = TileStore.open(stores["plain"])
+    grey = replace(config, colour="grey")
+    trainer = train.Trainer("unet", store, train.read_split(split), CLASSES, grey, tmp_path / "g")
+    assert trainer.run()["colour"] == "grey"
+    checkpoint = torch.load(tmp_path / "g" / "checkpoint.pt", weights_only=True)
+    assert checkpoint["colour"] == "grey"
+    # Prediction converts as the checkpoint says: a hue reversal moves the grey model's logits
+    # by rounding alone, and the same weights read as an RGB model's by far more.
+    checkpoint["colour"] = "rgb"
+    torch.save(checkpoint, tmp_path / "as_rgb.pt")
+    image = np.concatenate(list(plain[:4]), axis=1)  # 64 x 256 px
+    shift = {}
+    for name, path in (("grey", tmp_path / "g" / "checkpoint.pt"), ("rgb", tmp_path / "as_rgb.pt")):
+        window = predict.SlidingWindow(path, predict.WindowSpec(overlap=16), "cpu")
+        logits = [window.logits(x) for x in (image, _opposite_hue(image))]
+        shift[name] = (logits[0] - logits[1]).abs().max().item()
+    assert shift["grey"] < shift["rgb"] / 10, shift
+    with pytest.raises(SteelsegError, match="colour 'gray': unknown; use one of rgb, grey"):
+        train.Trainer(
+            "unet",
+            store,
+            train.read_split(split),
+            CLASSES,
+            replace(config, colour="gray"),
+            tmp_path / "x",
+        )

@@ -210,6 +210,7 @@ def check_report_opens_in_chromium(report: Path) -> None:
         ("synth: {colony_density: [0.1]}", "[0.1] is too short"),
         ("synth: {interface_depth: -1}", "-1 is less than the minimum of 0"),
         ("synth: {look: per_image}", "'per_image' is not one of ['sample', 'image']"),
+        ("train: {colour: gray}", "'gray' is not one of ['rgb', 'grey']"),
         (
             "synth: {colony_density: [0.75, 0.3]}",
             "synth.colony_density [0.75, 0.3] is not [low, high] with low < high",
@@ -234,6 +235,7 @@ def check_report_opens_in_chromium(report: Path) -> None:
         "colony-density-one-number",
         "interface-depth-negative",
         "unknown-look",
+        "unknown-colour",
         "colony-density-reversed",
         "truth-labels-without-truth",
         "missing-ensemble-checkpoint",
@@ -253,26 +255,30 @@ def test_config_errors_stop_at_start_up_naming_the_key(tmp_path, override, messa
 
 
 @pytest.mark.parametrize(
-    ("override", "flag"),
+    ("section", "override", "flag"),
     [
-        ("{}", "--no-supersample"),
-        ("{supersample: true}", "--supersample"),
-        ("{}", "0.3,0.75"),
-        ("{colony_density: [0.15, 0.75]}", "0.15,0.75"),
-        ("{}", "--interface-depth 0.5"),
-        ("{interface_depth: 0}", "--interface-depth 0"),
-        ("{}", "--look sample"),
-        ("{look: image}", "--look image"),
+        ("synth", "{}", "--no-supersample"),
+        ("synth", "{supersample: true}", "--supersample"),
+        ("synth", "{}", "0.3,0.75"),
+        ("synth", "{colony_density: [0.15, 0.75]}", "0.15,0.75"),
+        ("synth", "{}", "--interface-depth 0.5"),
+        ("synth", "{interface_depth: 0}", "--interface-depth 0"),
+        ("synth", "{}", "--look sample"),
+        ("synth", "{look: image}", "--look image"),
+        ("train", "{}", "--colour rgb"),
+        ("train", "{colour: grey}", "--colour grey"),
     ],
 )
-def test_synth_settings_reach_the_synth_command(tmp_path, override, flag):
-    config = tmp_path / "synth.yaml"
-    config.write_text(f"synth: {override}\n")
+def test_settings_reach_their_command(tmp_path, section, override, flag):
+    config = tmp_path / "settings.yaml"
+    config.write_text(f"{section}: {override}\n")
     smoke = str(REPO / "workflow/presets/smoke.yaml")
     result = snakemake(tmp_path, "-n", "-p", "--configfile", smoke, str(config))
     assert result.returncode == 0, result.stdout[-2000:]
-    command = next(line for line in result.stdout.splitlines() if "steelseg synth" in line)
-    assert f" {flag} " in f" {' '.join(command.split())} ", command  # whole words only
+    commands = [c for c in result.stdout.splitlines() if f"steelseg {section} " in c]
+    assert commands, result.stdout[-2000:]
+    for command in commands:  # whole words only
+        assert f" {flag} " in f" {' '.join(command.split())} ", command
 
 
 def test_predict_model_must_be_one_the_workflow_trains(tmp_path):

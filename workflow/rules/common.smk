@@ -230,7 +230,7 @@ def train_options(wildcards):
         f"--epochs {t['epochs']} --lr {t['learning_rate']} --l2 {t['l2']} "
         f"--validation-frequency {t['validation_frequency']} --patience {t['patience']} "
         f"--seed {t['seed']} --device {t['device']} --workers {t['workers']} "
-        f"--augment {t['augment']} --labels {t['labels']}"
+        f"--augment {t['augment']} --labels {t['labels']} --colour {t['colour']}"
     )
     if t["max_iterations"]:
         options += f" --max-iterations {t['max_iterations']}"

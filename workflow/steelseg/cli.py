@@ -476,6 +476,14 @@ def _weights(value: str | None) -> str | None:
     type=click.Choice(["masks", "truth"]),
     help="Learn from the RF masks (the paper) or the exact truth (synthetic data only).",
 )
+@click.option(
+    "--colour",
+    default="rgb",
+    show_default=True,
+    type=click.Choice(["rgb", "grey"]),
+    help="What the network sees: the colour image (the paper) or its luminance alone; "
+    "the checkpoint records it and prediction converts alike.",
+)
 @click.option("--seed", default=0, show_default=True, type=int)
 @DEVICE
 @click.option(
@@ -511,6 +519,7 @@ def train(
     checkpoint_every,
     augment,
     labels,
+    colour,
     seed,
     device,
     workers,
@@ -536,6 +545,7 @@ def train(
         weights=_weights(weights),
         augment=augment,
         labels=labels,
+        colour=colour,
     )
     summary = run_training(model, tiles_dir, split_path, classes, out, config, threads, resume)
     rows = [(k, v) for k, v in summary.items() if k != "class_weights"]

@@ -66,8 +66,11 @@ def infer(model: torch.nn.Module, batch: torch.Tensor, device: torch.device) -> 
 
 
 def normalise(images: np.ndarray, checkpoint: dict) -> torch.Tensor:
-    """uint8 (N, H, W, 3) -> the network input, normalised as the checkpoint was trained."""
-    return to_network_input(images, checkpoint["mean"], checkpoint["std"])
+    """uint8 (N, H, W, 3) -> the network input, normalised (and turned grey) as the checkpoint
+    was trained; checkpoints from before ``colour`` existed saw RGB."""
+    return to_network_input(
+        images, checkpoint["mean"], checkpoint["std"], checkpoint.get("colour", "rgb")
+    )
 
 
 def checkpoint_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:

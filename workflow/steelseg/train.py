@@ -10,6 +10,11 @@ tiles (MATLAB's default 'population' statistics).
 The network learns from the RF masks, as the paper's did; ``labels='truth'`` trains on the exact
 truth of synthetic data instead, which tells the forest's errors from the network's.
 
+``colour='grey'`` feeds the network the luminance alone (in all three channels, so every encoder
+and its ImageNet weights work unchanged): a model that never sees hue cannot read the light's
+colour, which the real-data check (results/lom-ferrite-pearlite, experiments 29-31) found the
+RGB models doing. The checkpoint records it, and inference converts alike.
+
 A killed run resumes from ``resume.pt`` (written every ``checkpoint_every`` iterations): model,
 optimiser, torch RNG state, epoch and position in it. Epoch orders come from ``(seed, epoch)``, so
 a resumed run continues exactly as an uninterrupted one would.
@@ -29,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from torchvision.transforms.v2 import functional as tvf
 from tqdm import tqdm
 
 from . import augment, io
@@ -47,6 +53,7 @@ LOG_COLUMNS = (
     "val_accuracy",
     "elapsed_s",
 )
+COLOURS = ("rgb", "grey")  # what the network sees: the image, or its luminance alone
 
 
 @dataclass
@@ -65,6 +72,7 @@ class TrainConfig:
     weights: str | None = None
     augment: str = "none"  # or one of augment.CHOICES (augment.py); the paper: none
     labels: str = "masks"  # or "truth": the exact truth of synthetic data, to judge the RF masks
+    colour: str = "rgb"  # or "grey": the network sees luminance only (COLOURS)
 
     def fingerprint(self, model: str, n_train: int) -> str:
         """What must match for a resume to be the same run (device and workers may differ)."""
@@ -127,14 +135,22 @@ def to_unit_float(images: np.ndarray | torch.Tensor) -> torch.Tensor:
     return images.permute(0, 3, 1, 2).float().div_(255)
 
 
-def normalise(x: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> torch.Tensor:
+def normalise(
+    x: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD, colour: str = "rgb"
+) -> torch.Tensor:
+    """float (N, 3, H, W) in [0, 1] -> the network input; ``colour='grey'`` first replaces
+    each pixel by its luminance (ITU-R 601 weights, as torchvision) in all three channels."""
+    if colour == "grey":
+        x = tvf.rgb_to_grayscale(x, num_output_channels=3)
     return (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
 
 
-def to_network_input(images: np.ndarray | torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+def to_network_input(
+    images: np.ndarray | torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD, colour: str = "rgb"
+):
     """uint8 (N, H, W, 3) -> float (N, 3, H, W) scaled to [0, 1] and normalised: the one
     transform that training and inference share (training may augment between the two)."""
-    return normalise(to_unit_float(images), mean, std)
+    return normalise(to_unit_float(images), mean, std, colour)
 
 
 def forward(model: nn.Module, images: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -157,7 +173,7 @@ class TileBatches(torch.utils.data.Dataset):
 
     With ``augment`` other than "none" and ``augment_key`` = (seed, epoch, index of the first
     batch in its epoch), each batch is augmented (``augment.apply``) with draws fixed by its
-    place in the epoch.
+    place in the epoch; then normalised for the network as ``colour`` says.
     """
 
     def __init__(
@@ -167,9 +183,10 @@ class TileBatches(torch.utils.data.Dataset):
         labels: str = "masks",
         augment: str = "none",
         augment_key: tuple[int, int, int] = (0, 0, 0),
+        colour: str = "rgb",
     ):
         self.root, self.batches, self.labels = root, batches, labels
-        self.augment, self.augment_key = augment, augment_key
+        self.augment, self.augment_key, self.colour = augment, augment_key, colour
         self._images = self._masks = None
 
     def __len__(self) -> int:
@@ -189,7 +206,7 @@ class TileBatches(torch.utils.data.Dataset):
             seed, epoch, first = self.augment_key
             rng = augment.batch_rng(seed, epoch, first + i)
             x, masks = augment.apply(self.augment, x, masks, rng)
-        return normalise(x), masks
+        return normalise(x, colour=self.colour), masks
 
 
 def epoch_batches(tiles: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
@@ -199,11 +216,21 @@ def epoch_batches(tiles: np.ndarray, batch_size: int, seed: int, epoch: int) -> 
     return [order[i : i + size] for i in range(0, len(order) - size + 1, size)]
 
 
-def _loader(root, batches, workers, labels="masks", augment="none", augment_key=(0, 0, 0)):
+def _loader(root, batches, workers, config: TrainConfig, augment_key=None):
+    """Batches of (network input, labels) as ``config`` says; augmented (as ``config.augment``
+    says) when ``augment_key`` is given: training, not evaluation."""
     # Its own generator: a DataLoader iterator otherwise draws its base seed from the global
     # torch RNG, so a resumed run (one loader more) would get other dropout masks.
+    augmented = augment_key is not None
     return torch.utils.data.DataLoader(
-        TileBatches(root, batches, labels=labels, augment=augment, augment_key=augment_key),
+        TileBatches(
+            root,
+            batches,
+            labels=config.labels,
+            augment=config.augment if augmented else "none",
+            augment_key=augment_key if augmented else (0, 0, 0),
+            colour=config.colour,
+        ),
         batch_size=None,
         shuffle=False,
         num_workers=workers,
@@ -251,6 +278,10 @@ class Trainer:
         if config.augment not in augment.CHOICES:
             raise SteelsegError(
                 f"augment '{config.augment}': unknown; use one of {', '.join(augment.CHOICES)}"
+            )
+        if config.colour not in COLOURS:
+            raise SteelsegError(
+                f"colour '{config.colour}': unknown; use one of {', '.join(COLOURS)}"
             )
         targets = store.labels(config.labels)  # checked before the model is built
         multiple = spec(model_name).multiple
@@ -316,6 +347,7 @@ class Trainer:
             "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
             "mean": list(IMAGENET_MEAN),
             "std": list(IMAGENET_STD),
+            "colour": self.config.colour,
             "tile_size": int(self.store.meta["size"]),
             "iteration": self.state.iteration,
             "val_loss": val_loss,
@@ -362,7 +394,7 @@ class Trainer:
         batches = in_order(tiles, self.config.batch_size)
         loss_sum = weight_sum = correct = total = 0.0
         weights = self.loss.weight
-        loader = _loader(self.store.root, batches, self.config.workers, labels=self.config.labels)
+        loader = _loader(self.store.root, batches, self.config.workers, self.config)
         for images, masks in loader:
             masks = masks.to(self.device)
             logits = self._forward(images)
@@ -388,9 +420,7 @@ class Trainer:
                 self.split["train"], config.batch_size, config.seed, state.epoch
             )[state.position :]
             key = (config.seed, state.epoch, state.position)
-            loader = _loader(
-                self.store.root, batches, config.workers, config.labels, config.augment, key
-            )
+            loader = _loader(self.store.root, batches, config.workers, config, key)
             for images, masks in loader:
                 loss, accuracy = self._train_step(images, masks)
                 state.iteration += 1
@@ -459,14 +489,7 @@ class Trainer:
         tiles = self.split["train"]
         batches = in_order(tiles, self.config.batch_size)
         key = (self.config.seed, self.config.epochs, 0)
-        loader = _loader(
-            self.store.root,
-            batches,
-            self.config.workers,
-            self.config.labels,
-            self.config.augment,
-            key,
-        )
+        loader = _loader(self.store.root, batches, self.config.workers, self.config, key)
         for images, _ in tqdm(
             loader,
             total=len(batches),
@@ -511,6 +534,7 @@ class Trainer:
             "elapsed_s": round(state.elapsed_s, 1),
             "device": str(self.device),
             "labels": self.config.labels,
+            "colour": self.config.colour,
             "class_weights": self.weights.tolist(),
             "batch_size": self.config.batch_size,
             "train_tiles": int(len(self.split["train"])),
