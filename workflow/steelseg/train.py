@@ -216,7 +216,7 @@ def epoch_batches(tiles: np.ndarray, batch_size: int, seed: int, epoch: int) -> 
     return [order[i : i + size] for i in range(0, len(order) - size + 1, size)]
 
 
-def _loader(root, batches, workers, config: TrainConfig, augment_key=None):
+def _loader(root, batches, config: TrainConfig, augment_key=None):
     """Batches of (network input, labels) as ``config`` says; augmented (as ``config.augment``
     says) when ``augment_key`` is given: training, not evaluation."""
     # Its own generator: a DataLoader iterator otherwise draws its base seed from the global
@@ -233,7 +233,7 @@ def _loader(root, batches, workers, config: TrainConfig, augment_key=None):
         ),
         batch_size=None,
         shuffle=False,
-        num_workers=workers,
+        num_workers=config.workers,
         persistent_workers=False,
         pin_memory=torch.cuda.is_available(),
         generator=torch.Generator().manual_seed(0),
@@ -394,7 +394,7 @@ class Trainer:
         batches = in_order(tiles, self.config.batch_size)
         loss_sum = weight_sum = correct = total = 0.0
         weights = self.loss.weight
-        loader = _loader(self.store.root, batches, self.config.workers, self.config)
+        loader = _loader(self.store.root, batches, self.config)
         for images, masks in loader:
             masks = masks.to(self.device)
             logits = self._forward(images)
@@ -420,7 +420,7 @@ class Trainer:
                 self.split["train"], config.batch_size, config.seed, state.epoch
             )[state.position :]
             key = (config.seed, state.epoch, state.position)
-            loader = _loader(self.store.root, batches, config.workers, config, key)
+            loader = _loader(self.store.root, batches, config, key)
             for images, masks in loader:
                 loss, accuracy = self._train_step(images, masks)
                 state.iteration += 1
@@ -489,7 +489,7 @@ class Trainer:
         tiles = self.split["train"]
         batches = in_order(tiles, self.config.batch_size)
         key = (self.config.seed, self.config.epochs, 0)
-        loader = _loader(self.store.root, batches, self.config.workers, self.config, key)
+        loader = _loader(self.store.root, batches, self.config, key)
         for images, _ in tqdm(
             loader,
             total=len(batches),
