@@ -313,14 +313,20 @@ def test_colony_density_range_adds_light_colonies_and_changes_nothing_else(tmp_p
         assert not (tmp_path / "x").exists()
 
 
+def films_micrograph(seed: int, pearlite_fraction: float, **setting):
+    """A small annealed films micrograph from its own seed, with one micrograph setting."""
+    rng = np.random.default_rng(seed)
+    look = synth.sample_look(rng)
+    image, truth, _ = synth.micrograph(
+        rng, 300, 400, pearlite_fraction, 15, synth.ANNEALED, look, "films", **setting
+    )
+    return image, truth
+
+
 def test_no_interface_line_lightens_only_the_ferrite_beside_pearlite(tmp_path):
     images, truths = {}, {}
     for depth in (synth.INTERFACE_DEPTH, 0.0):
-        rng = np.random.default_rng(6)
-        look = synth.sample_look(rng)
-        images[depth], truths[depth], _ = synth.micrograph(
-            rng, 300, 400, 0.22, 15, synth.ANNEALED, look, "films", interface_depth=depth
-        )
+        images[depth], truths[depth] = films_micrograph(6, 0.22, interface_depth=depth)
     np.testing.assert_array_equal(truths[0.5], truths[0.0])  # same grains and films
     pearlite = truths[0.5] == synth.PEARLITE
     beside = ndimage.binary_dilation(pearlite) & ~pearlite  # ferrite touching pearlite
@@ -332,10 +338,7 @@ def test_no_interface_line_lightens_only_the_ferrite_beside_pearlite(tmp_path):
     inner = ndimage.binary_erosion(pearlite)
     assert abs(tone[0.0][inner].mean() - tone[0.5][inner].mean()) < 1
     # The default is the line the data were always drawn with: byte-identical images.
-    rng = np.random.default_rng(6)
-    look = synth.sample_look(rng)
-    default, _, _ = synth.micrograph(rng, 300, 400, 0.22, 15, synth.ANNEALED, look, "films")
-    np.testing.assert_array_equal(default, images[0.5])
+    np.testing.assert_array_equal(films_micrograph(6, 0.22)[0], images[0.5])
     with pytest.raises(SteelsegError, match="--interface-depth -0.1: must be at least 0"):
         synth.generate(
             tmp_path / "x", images_per_sample=[1], annotated_per_sample=0, interface_depth=-0.1
@@ -476,4 +479,29 @@ def test_look_per_image_draws_each_images_light_and_keeps_its_structure(tmp_path
         )
     with pytest.raises(SteelsegError, match="--look lamp: unknown; choose one of sample, image"):
         synth.generate(tmp_path / "x", images_per_sample=[1], annotated_per_sample=0, look="lamp")
+    assert not (tmp_path / "x").exists()
+
+
+def test_colony_mottle_blotches_only_the_pearlite(tmp_path):
+    images, truths = {}, {}
+    for gain in (synth.COLONY_MOTTLE, 3.0):
+        images[gain], truths[gain] = films_micrograph(7, 0.45, colony_mottle=gain)
+    np.testing.assert_array_equal(truths[1.0], truths[3.0])  # same grains and colonies
+    pearlite = truths[1.0] == synth.PEARLITE
+    far = ~ndimage.binary_dilation(pearlite, iterations=4)
+    np.testing.assert_array_equal(images[1.0][far], images[3.0][far])
+    # Inside the colonies the tone varies more from pixel to pixel: local contrast rises.
+    inner = ndimage.binary_erosion(pearlite, iterations=2)
+    contrast = {}
+    for gain, image in images.items():
+        tone = image.mean(-1).astype(float)
+        mean = ndimage.uniform_filter(tone, 5)
+        contrast[gain] = np.sqrt(np.clip(ndimage.uniform_filter(tone**2, 5) - mean**2, 0, None))
+    assert np.median(contrast[3.0][inner]) > 1.3 * np.median(contrast[1.0][inner])
+    # The default is the mottle the data were always drawn with: byte-identical images.
+    np.testing.assert_array_equal(films_micrograph(7, 0.45)[0], images[1.0])
+    with pytest.raises(SteelsegError, match="--colony-mottle -1.0: must be at least 0"):
+        synth.generate(
+            tmp_path / "x", images_per_sample=[1], annotated_per_sample=0, colony_mottle=-1.0
+        )
     assert not (tmp_path / "x").exists()

@@ -182,7 +182,8 @@ def synth_options():
         f"--grain-size {_comma_join(s['grain_size_px'])} --seed {s['seed']} "
         f"--pearlite {s['pearlite']} --colony-darkness {s['colony_darkness']} "
         f"--colony-density {_comma_join(s['colony_density'])} "
-        f"--interface-depth {s['interface_depth']} --look {s['look']} "
+        f"--interface-depth {s['interface_depth']} --colony-mottle {s['colony_mottle']} "
+        f"--look {s['look']} "
         + ("--subpixel-grooves" if s["subpixel_grooves"] else "--drawn-grooves")
         + (" --supersample" if s["supersample"] else " --no-supersample")
     )

@@ -178,6 +178,14 @@ CHECKPOINTS = click.option(
     "pearlite film is no wider in the image than in its mask; nothing else changes).",
 )
 @click.option(
+    "--colony-mottle",
+    default=1.0,
+    show_default=True,
+    type=float,
+    help="Gain on the pearlite colonies' blotchy mottle (1: the default data; 2-3: the real "
+    "crops' local contrast at overview magnification; only pearlite pixels change).",
+)
+@click.option(
     "--look",
     default="sample",
     show_default=True,
@@ -209,6 +217,7 @@ def synth(
     colony_darkness,
     colony_density,
     interface_depth,
+    colony_mottle,
     look,
     supersample,
 ):
@@ -232,6 +241,7 @@ def synth(
         colony_density=tuple(colony_density),
         interface_depth=interface_depth,
         look=look,
+        colony_mottle=colony_mottle,
     )
     table = [
         (r["image"], r["sample"], r["condition"], r["carbon_wt_pct"], r["pearlite_fraction"])

@@ -56,6 +56,7 @@ SUPERSAMPLE_MAX = 4  # supersample: at most 4 x 4 sub-pixels (memory grows with 
 OVERVIEW_PSF_PX = (0.5, 0.9)  # supersample: the objective's blur, sigma in output pixels
 COLONY_DENSITY = (0.3, 0.75)  # range of the colonies' base optical density (uniform draw)
 INTERFACE_DEPTH = 0.5  # density of the ferrite-pearlite line (a groove: 2.5 x its width in px)
+COLONY_MOTTLE = 1.0  # gain on the colonies' mottle (1: the default data)
 
 
 @dataclass(frozen=True)
@@ -293,6 +294,7 @@ def micrograph(
     supersample: bool = False,
     colony_density: tuple[float, float] = COLONY_DENSITY,
     interface_depth: float = INTERFACE_DEPTH,
+    colony_mottle: float = COLONY_MOTTLE,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One RGB uint8 micrograph, its exact mask (0 ferrite, 1 pearlite) and its grain labels.
 
@@ -312,6 +314,11 @@ def micrograph(
     ``interface_depth``: optical density of the etched line where ferrite meets pearlite
     (drawn as wide as the image's grooves, before their random strength); 0 draws none, so a
     pearlite film is no wider in the image than in its mask; nothing else changes.
+    ``colony_mottle``: multiplies the amplitude of the colonies' blotchy mottle (drawn as 0.15-0.45
+    of a colony's density, 2-5 px at the reference magnification). Real overviews show their
+    light pixels blotchy and a pixel or two from dark ones; the default data's supersampled
+    overviews show them smooth and apart, and a gain of 2-3 gives the real crops' local contrast
+    (experiment 38). Only pearlite pixels change, the random draws included.
     ``supersample``: below the reference magnification, render the scene at k = round(1 /
     magnification) times the size (2 ≤ k ≤ SUPERSAMPLE_MAX from grain_px ≤ 40) and average
     k x k blocks, as a camera pixel integrates the light over its area; then blur by the
@@ -355,7 +362,7 @@ def micrograph(
         2 * np.pi * (xx * np.cos(angle)[c] + yy * np.sin(angle)[c]) / spacing[c] + phase[c]
     )
     mottle = _smooth_field(rng, (height, width), max(1.0, rng.uniform(2.0, 5.0) * magnification))
-    modulation = 1 + lamellae[c] * wave + rng.uniform(0.15, 0.45) * mottle
+    modulation = 1 + lamellae[c] * wave + rng.uniform(0.15, 0.45) * colony_mottle * mottle
     # Ferrite lamellae between the cementite lighten a colony, at most to unetched ferrite.
     colony = base[c] * np.clip(modulation, 0.0, None)
     density = np.where(truth == PEARLITE, colony, density)
@@ -469,13 +476,14 @@ def generate(
     colony_density: tuple[float, float] = COLONY_DENSITY,
     interface_depth: float = INTERFACE_DEPTH,
     look: str = "sample",
+    colony_mottle: float = COLONY_MOTTLE,
 ) -> list[dict[str, object]]:
     """Write a complete data set folder (images/, annotations/, truth/, samples.tsv) to ``out``.
 
     ``carbon`` and ``grain_size_px``: one value for every sample, or one per sample (a spread
     of carbon contents gives pearlite islands in ferrite as well as a pearlite matrix).
     ``pearlite``, ``subpixel_grooves``, ``colony_darkness``, ``supersample``,
-    ``colony_density`` and ``interface_depth``: see
+    ``colony_density``, ``interface_depth`` and ``colony_mottle``: see
     ``micrograph`` (``pearlite`` is its ``morphology``).
     ``look``: "sample" (one etch and illumination per sample, as one specimen is etched once
     and shot under one microscope) or "image" (each image its own etch and light, the lights
@@ -519,6 +527,11 @@ def generate(
         raise SteelsegError(
             f"--interface-depth {interface_depth}: must be at least 0 "
             f"(0: no line where ferrite meets pearlite; default {INTERFACE_DEPTH})"
+        )
+    if not colony_mottle >= 0:
+        raise SteelsegError(
+            f"--colony-mottle {colony_mottle}: must be at least 0 "
+            f"(0: smooth colonies; default {COLONY_MOTTLE})"
         )
     if look not in LOOKS:
         raise SteelsegError(f"--look {look}: unknown; choose one of {', '.join(LOOKS)}")
@@ -564,6 +577,7 @@ def generate(
                     supersample,
                     tuple(colony_density),
                     interface_depth,
+                    colony_mottle,
                 )
                 io.write_png(tmp / "images" / f"{name}.png", image)
                 io.write_png(tmp / "truth" / f"{name}.png", truth)
