@@ -183,7 +183,7 @@ CHECKPOINTS = click.option(
     show_default=True,
     type=float,
     help="Gain on the pearlite colonies' blotchy mottle (1: the default data; 2-3: the real "
-    "crops' local contrast at overview magnification; only pearlite pixels change).",
+    "crops' local contrast at overview magnification; only the colonies' tone changes).",
 )
 @click.option(
     "--look",

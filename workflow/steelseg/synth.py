@@ -318,7 +318,8 @@ def micrograph(
     of a colony's density, 2-5 px at the reference magnification). Real overviews show their
     light pixels blotchy and a pixel or two from dark ones; the default data's supersampled
     overviews show them smooth and apart, and a gain of 2-3 gives the real crops' local contrast
-    (experiment 38). Only pearlite pixels change, the random draws included.
+    (experiment 38). Only the colonies' tone changes (and, through the blur, the pixels beside
+    them), the random draws included.
     ``supersample``: below the reference magnification, render the scene at k = round(1 /
     magnification) times the size (2 ≤ k ≤ SUPERSAMPLE_MAX from grain_px ≤ 40) and average
     k x k blocks, as a camera pixel integrates the light over its area; then blur by the
