@@ -323,15 +323,23 @@ def films_micrograph(seed: int, pearlite_fraction: float, **setting):
     return image, truth
 
 
-def test_no_interface_line_lightens_only_the_ferrite_beside_pearlite(tmp_path):
+def films_pair(seed: int, pearlite_fraction: float, setting: str, values: tuple[float, float]):
+    """films_micrograph at two values of one setting: asserts the same truth and the same pixels
+    4 px and more from pearlite; returns both images by value and the pearlite mask."""
     images, truths = {}, {}
-    for depth in (synth.INTERFACE_DEPTH, 0.0):
-        images[depth], truths[depth] = films_micrograph(6, 0.22, interface_depth=depth)
-    np.testing.assert_array_equal(truths[0.5], truths[0.0])  # same grains and films
-    pearlite = truths[0.5] == synth.PEARLITE
-    beside = ndimage.binary_dilation(pearlite) & ~pearlite  # ferrite touching pearlite
+    for value in values:
+        images[value], truths[value] = films_micrograph(seed, pearlite_fraction, **{setting: value})
+    first, second = values
+    np.testing.assert_array_equal(truths[first], truths[second])  # same grains and pearlite
+    pearlite = truths[first] == synth.PEARLITE
     far = ~ndimage.binary_dilation(pearlite, iterations=4)
-    np.testing.assert_array_equal(images[0.5][far], images[0.0][far])
+    np.testing.assert_array_equal(images[first][far], images[second][far])
+    return images, pearlite
+
+
+def test_no_interface_line_lightens_only_the_ferrite_beside_pearlite(tmp_path):
+    images, pearlite = films_pair(6, 0.22, "interface_depth", (synth.INTERFACE_DEPTH, 0.0))
+    beside = ndimage.binary_dilation(pearlite) & ~pearlite  # ferrite touching pearlite
     tone = {depth: image.mean(-1) for depth, image in images.items()}
     assert tone[0.0][beside].mean() > tone[0.5][beside].mean() + 5
     # Inside the films the line barely reaches: under a grey level on average.
@@ -483,13 +491,7 @@ def test_look_per_image_draws_each_images_light_and_keeps_its_structure(tmp_path
 
 
 def test_colony_mottle_blotches_only_the_pearlite(tmp_path):
-    images, truths = {}, {}
-    for gain in (synth.COLONY_MOTTLE, 3.0):
-        images[gain], truths[gain] = films_micrograph(7, 0.45, colony_mottle=gain)
-    np.testing.assert_array_equal(truths[1.0], truths[3.0])  # same grains and colonies
-    pearlite = truths[1.0] == synth.PEARLITE
-    far = ~ndimage.binary_dilation(pearlite, iterations=4)
-    np.testing.assert_array_equal(images[1.0][far], images[3.0][far])
+    images, pearlite = films_pair(7, 0.45, "colony_mottle", (synth.COLONY_MOTTLE, 3.0))
     # Inside the colonies the tone varies more from pixel to pixel: local contrast rises.
     inner = ndimage.binary_erosion(pearlite, iterations=2)
     contrast = {}
