@@ -3,9 +3,11 @@
 # much of the true pearlite it finds by how wide the pearlite is there (openings by disks of
 # radius 1, 2, 4: under 3 px, 3-5, 5-9, 9 px and wider). The C45E overviews (grain 15 px) are the
 # synthetic images nearest the real SAE 1045 crops at the preset. `steelseg predict` at 1x, the
-# scale they were drawn at.
-#   python overviews.py DATASET NAME=CHECKPOINT ...   (DATASET: RESULTS/dataset, beside masks/
-#   and split.tsv)
+# scale they were drawn at, unless --scale says otherwise (experiment 40: the overviews enlarged,
+# as the real crops are in the sweeps; --overviews keeps only them, grain size <= 20 px).
+#   python overviews.py DATASET [--scale S] [--overviews] NAME=CHECKPOINT ...   (DATASET:
+#   RESULTS/dataset, beside masks/ and split.tsv)
+import argparse
 import csv
 import subprocess
 import sys
@@ -41,7 +43,9 @@ def width_classes(truth: np.ndarray) -> list[np.ndarray]:
     return [kept[i] & ~kept[i + 1] for i in range(3)] + [kept[3]]
 
 
-def predicted(checkpoint: str, dataset: Path, images: list[str]) -> dict[str, np.ndarray]:
+def predicted(
+    checkpoint: str, dataset: Path, images: list[str], scale: float
+) -> dict[str, np.ndarray]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "images"
         folder.mkdir()
@@ -60,6 +64,8 @@ def predicted(checkpoint: str, dataset: Path, images: list[str]) -> dict[str, np
                 f"{tmp}/out",
                 "--threads",
                 "2",
+                "--scale",
+                str(scale),
             ],
             check=True,
             capture_output=True,
@@ -67,15 +73,18 @@ def predicted(checkpoint: str, dataset: Path, images: list[str]) -> dict[str, np
         return {n: io.imread(f"{tmp}/out/masks/{n}.png") == 1 for n in images}
 
 
-def main(dataset: Path, runs: list[str]) -> None:
+def main(dataset: Path, runs: list[str], scale: float, overviews_only: bool) -> None:
     print("pearlite % called / true (RF masks), and % of the true pearlite found by its width (px)")
+    print(f"(steelseg predict --scale {scale:g})")
     print()
     print("| model | image | called / true (RF) | " + " | ".join(WIDTHS) + " |")
     print("|---|---|---|" + "---|" * len(WIDTHS))
     images = held_out(dataset)
+    if overviews_only:
+        images = {name: what for name, what in images.items() if "overview" in what}
     for run in runs:
         label, checkpoint = run.split("=", 1)
-        calls = predicted(checkpoint, dataset, list(images))
+        calls = predicted(checkpoint, dataset, list(images), scale)
         for name, what in images.items():
             truth = io.imread(dataset / "truth" / f"{name}.png") == 1
             rf = io.imread(dataset.parent / "masks" / f"{name}.png") == 1
@@ -88,4 +97,10 @@ def main(dataset: Path, runs: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), sys.argv[2:])
+    parser = argparse.ArgumentParser()
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("runs", nargs="+", metavar="NAME=CHECKPOINT")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--overviews", action="store_true", help="only the overviews")
+    args = parser.parse_args()
+    main(args.dataset, args.runs, args.scale, args.overviews)
