@@ -58,26 +58,37 @@ def test_unknown_option_is_a_usage_error(tmp_path):
 
 
 def test_synth_morphology_and_groove_options_reach_the_generator(tmp_path):
-    from steelseg import io, synth
+    from steelseg import io
 
     common = ["--samples", 1, "--images-per-sample", 1, "--annotated-per-sample", 0]
     common += ["--width", 320, "--height", 240, "--grain-size", 15, "--carbon", 0.22]
     for name, options in [
         ("network", []),
         ("islands", ["--pearlite", "islands", "--subpixel-grooves"]),
+        ("grains", ["--pearlite", "grains"]),
     ]:
         assert steelseg("synth", "--out", tmp_path / name, *common, *options).returncode == 0
     truth = {
         name: io.read_labels(tmp_path / name / "truth" / "S1_annealed_01.png", 2)
-        for name in ("network", "islands")
+        for name in ("network", "islands", "grains")
     }
     # Same grains (same seed), different pearlite: the option changed the morphology.
-    assert abs(truth["islands"].mean() - truth["network"].mean()) < 0.01
-    assert (truth["islands"] != truth["network"]).mean() > 0.1
-    result = steelseg("synth", "--out", tmp_path / "x", *common, "--pearlite", "lumps")
+    for name in ("islands", "grains"):
+        assert abs(truth[name].mean() - truth["network"].mean()) < 0.01
+        assert (truth[name] != truth["network"]).mean() > 0.1
+    result = steelseg("synth", "--out", tmp_path / "x", *common, "--pearlite", "grains,lumps")
     assert result.returncode == 2 and "Invalid value for '--pearlite'" in result.stderr
     assert not (tmp_path / "x").exists()
-    assert list(synth.PEARLITE_MORPHOLOGIES) == ["network", "islands", "films"]  # the CLI's choices
+
+
+def test_pearlite_choices_are_the_generators_in_cli_and_schema():
+    import yaml
+    from steelseg import cli, synth
+
+    assert cli.PEARLITE_CHOICES == tuple(synth.PEARLITE_MORPHOLOGIES)
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    for form in schema["properties"]["synth"]["properties"]["pearlite"]["oneOf"]:
+        assert tuple(form.get("items", form)["enum"]) == cli.PEARLITE_CHOICES
 
 
 def test_split_file_modes_need_the_file(tmp_path):

@@ -144,7 +144,7 @@ def test_grain_size_per_sample_sets_each_samples_magnification(tmp_path):
         truth = io.read_labels(tmp_path / "d" / "truth" / f"{row['image']}.png", 2)
         density[row["sample"]] = (truth != ndimage.binary_erosion(truth, border_value=1)).mean()
     assert density["S2"] > 2.5 * density["S1"]  # 4x lower magnification: 4x more interface
-    with pytest.raises(SteelsegError, match="--grain-size 60,15: give one number or 3"):
+    with pytest.raises(SteelsegError, match="--grain-size 60,15: give one value or 3"):
         synth.generate(tmp_path / "x", samples=3, images_per_sample=[1], grain_size_px=[60, 15])
 
 
@@ -172,7 +172,7 @@ def test_carbon_per_sample_sets_each_samples_pearlite_fraction(tmp_path):
         labels, n = ndimage.label(truth == synth.PEARLITE)
         islands[carbon] = truth.sum() / n
     assert islands[0.2] < 0.5 * islands[0.45]
-    with pytest.raises(SteelsegError, match="--carbon 0.45,0.2: give one number or 3"):
+    with pytest.raises(SteelsegError, match="--carbon 0.45,0.2: give one value or 3"):
         synth.generate(tmp_path / "x", samples=3, images_per_sample=[1], carbon=[0.45, 0.2])
     with pytest.raises(SteelsegError, match="--carbon 0.9"):
         synth.generate(tmp_path / "x", samples=2, images_per_sample=[1], carbon=[0.45, 0.9])
@@ -237,6 +237,44 @@ def test_islands_near_the_eutectoid_join_into_a_matrix(tmp_path):
     with pytest.raises(SteelsegError, match="--pearlite lumps: unknown morphology"):
         synth.generate(
             tmp_path / "x", images_per_sample=[1], annotated_per_sample=0, pearlite="lumps"
+        )
+    assert not (tmp_path / "x").exists()
+
+
+def test_grains_morphology_transforms_whole_grains_and_mixes_per_sample(tmp_path):
+    fraction = synth.lever_rule_pearlite_fraction(0.45)
+    mixed = {}
+    for morphology in ("network", "grains"):
+        rng = np.random.default_rng(5)
+        _, truth, grains = synth.micrograph(
+            rng, 480, 640, fraction, 15, synth.ANNEALED, synth.sample_look(rng), morphology
+        )
+        assert abs(truth.mean() - fraction) < 0.01, morphology
+        share = np.bincount(grains.ravel(), truth.ravel()) / np.bincount(grains.ravel())
+        mixed[morphology] = np.mean((share > 0) & (share < 1))
+    # The network's pearlite rims most grains; whole grains leave none part-transformed.
+    assert mixed["grains"] == 0 < 0.3 < mixed["network"], mixed
+    rows = synth.generate(
+        tmp_path / "d",
+        samples=2,
+        images_per_sample=[1],
+        annotated_per_sample=1,
+        width=320,
+        height=240,
+        carbon=[0.45, 0.22],
+        grain_size_px=15,
+        seed=3,
+        pearlite=["grains", "films"],
+    )
+    for row in rows:
+        assert abs(row["pearlite_fraction"] - row["pearlite_fraction_target"]) < 0.01
+    with pytest.raises(SteelsegError, match="--pearlite grains,films,grains: give one value or 2"):
+        synth.generate(
+            tmp_path / "x",
+            samples=2,
+            images_per_sample=[1],
+            annotated_per_sample=0,
+            pearlite=["grains", "films", "grains"],
         )
     assert not (tmp_path / "x").exists()
 

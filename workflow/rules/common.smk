@@ -168,7 +168,7 @@ def dataset_dir():
 
 
 def _comma_join(value):
-    """A number or a list of numbers as the comma list the CLI takes."""
+    """A value or a list of values as the comma list the CLI takes."""
     return ",".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
@@ -180,7 +180,7 @@ def synth_options():
         f"--annotated-per-sample {s['annotated_per_sample']} "
         f"--width {s['width']} --height {s['height']} --carbon {_comma_join(s['carbon'])} "
         f"--grain-size {_comma_join(s['grain_size_px'])} --seed {s['seed']} "
-        f"--pearlite {s['pearlite']} --colony-darkness {s['colony_darkness']} "
+        f"--pearlite {_comma_join(s['pearlite'])} --colony-darkness {s['colony_darkness']} "
         f"--colony-density {_comma_join(s['colony_density'])} "
         f"--interface-depth {s['interface_depth']} --colony-mottle {s['colony_mottle']} "
         f"--look {s['look']} "

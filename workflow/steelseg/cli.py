@@ -27,6 +27,24 @@ def _comma_list(cast):
     return convert
 
 
+PEARLITE_CHOICES = ("network", "islands", "films", "grains")  # synth's morphologies
+
+
+def _comma_choices(choices):
+    """A comma list whose every item is one of ``choices`` (one value, or one per sample)."""
+
+    def convert(ctx, param, value):
+        items = [v.strip() for v in str(value).split(",") if v.strip()]
+        unknown = [v for v in items if v not in choices]
+        if unknown or not items:
+            raise click.BadParameter(
+                f"'{value}': each must be one of {', '.join(choices)} (comma-separated)"
+            )
+        return items
+
+    return convert
+
+
 class SteelsegGroup(click.Group):
     """Turn project errors into one line and exit code 2, with no traceback."""
 
@@ -141,10 +159,11 @@ CHECKPOINTS = click.option(
     "--pearlite",
     default="network",
     show_default=True,
-    type=click.Choice(["network", "islands", "films"]),
+    callback=_comma_choices(PEARLITE_CHOICES),
     help="Morphology: network (along grain edges, clustered), islands (separate colonies at "
-    "grain corners, as in low-carbon steels) or films (thin films along most grain edges, "
-    "wedges at the corners).",
+    "grain corners, as in low-carbon steels), films (thin films along most grain edges, "
+    "wedges at the corners) or grains (whole grains: angular patches, as near the eutectoid); "
+    "one, or one per sample (e.g. grains,grains,films).",
 )
 @click.option(
     "--subpixel-grooves/--drawn-grooves",

@@ -7,8 +7,9 @@ from the physics of a hypoeutectoid plain carbon steel rather than from noise:
   warp so boundaries curve like real ones;
 * phases: pearlite area fraction from the carbon content by the lever rule at the eutectoid,
   f_p = (C - 0.022) / (0.77 - 0.022); pearlite fills grain corners and edges, clustered along a
-  smooth random field as in rolled steel ("network"), or separate colonies at grain corners
-  ("islands", what low-carbon steels show);
+  smooth random field as in rolled steel ("network"), separate colonies at grain corners
+  ("islands", what low-carbon steels show), films along grain edges ("films") or whole grains
+  ("grains", the angular patches of near-eutectoid steels); one morphology or one per sample;
 * contrast: ferrite light with thin dark Nital-etched grain boundaries (labelled ferrite);
   pearlite colonies dark with cementite lamellae of random orientation per colony, spaced a few
   pixels apart and only partly resolved;
@@ -202,10 +203,38 @@ def _pearlite_films(rng, grains, seed_distance, fraction, grain_px):
     return score > np.quantile(score, 1 - fraction), colony
 
 
+GRAIN_OWN_DRAW = 2.0  # grains: weight of each grain's own draw against the cluster field
+
+
+def _pearlite_grains(rng, grains, seed_distance, fraction, grain_px):
+    """Boolean pearlite mask of whole grains, with the target fraction to within a grain, and
+    each pixel's colony (its grain).
+
+    Near the eutectoid the pearlite colonies and the proeutectoid ferrite grains are the same
+    polygons of one fine tessellation: each grain is wholly ferrite or wholly pearlite, so the
+    pearlite shows as angular patches the size of the ferrite grains, bounded by grain
+    boundaries (what the real SAE 1045 crops show), not as a band round each grain's rim. Grains
+    score by a smooth field over a few grain sizes (clusters and bands) plus their own draw;
+    the best-scoring grains transform until their area is nearest the ``fraction``.
+    """
+    if fraction <= 0 or fraction >= 1:
+        return np.full(grains.shape, fraction >= 1), grains
+    n = int(grains.max()) + 1
+    index = np.arange(n)
+    cluster = ndimage.mean(_smooth_field(rng, grains.shape, 3 * grain_px), grains, index)
+    order = np.argsort(-(cluster + GRAIN_OWN_DRAW * rng.standard_normal(n)))
+    covered = np.cumsum(np.bincount(grains.ravel(), minlength=n)[order]) / grains.size
+    count = int(np.argmin(np.abs(covered - fraction))) + 1
+    transforms = np.zeros(n, bool)
+    transforms[order[:count]] = True
+    return transforms[grains], grains
+
+
 PEARLITE_MORPHOLOGIES = {
     "network": _pearlite_network,
     "islands": _pearlite_islands,
     "films": _pearlite_films,
+    "grains": _pearlite_grains,
 }
 
 
@@ -302,8 +331,9 @@ def micrograph(
     reference the image is rendered as a detail view reduced in size (an overview, or a
     micrograph resampled for publication): grains, lamellae, grooves and blur all shrink, so
     boundaries become thin crisp lines and pearlite colonies unresolved mottled patches.
-    ``morphology``: "network" (pearlite along grain edges, clustered; whole grains transform) or
-    "islands" (separate colonies at grain corners). ``subpixel_grooves``: a grain-boundary
+    ``morphology``: "network" (pearlite along grain edges, clustered; whole grains transform),
+    "islands" (separate colonies at grain corners), "films" (thin films along grain edges) or
+    "grains" (whole grains, angular patches). ``subpixel_grooves``: a grain-boundary
     groove narrower than a pixel darkens in proportion to its width instead of being drawn as
     dark as a 0.3 px line (at overview magnification grooves then stay lighter than colonies).
     ``colony_darkness`` multiplies every colony's optical density (1: densities as measured on
@@ -454,8 +484,7 @@ def per_sample(values: float | list, n_samples: int, option: str) -> list:
         return values * n_samples
     if len(values) != n_samples:
         raise SteelsegError(
-            f"{option} {','.join(map(str, values))}: give one number or {n_samples} (one per "
-            "sample)"
+            f"{option} {','.join(map(str, values))}: give one value or {n_samples} (one per sample)"
         )
     return list(values)
 
@@ -470,7 +499,7 @@ def generate(
     carbon: float | list[float] = 0.45,
     grain_size_px: float | list[float] = 60.0,
     seed: int = 0,
-    pearlite: str = "network",
+    pearlite: str | list[str] = "network",
     subpixel_grooves: bool = False,
     colony_darkness: float = 1.0,
     supersample: bool = False,
@@ -485,7 +514,8 @@ def generate(
     of carbon contents gives pearlite islands in ferrite as well as a pearlite matrix).
     ``pearlite``, ``subpixel_grooves``, ``colony_darkness``, ``supersample``,
     ``colony_density``, ``interface_depth`` and ``colony_mottle``: see
-    ``micrograph`` (``pearlite`` is its ``morphology``).
+    ``micrograph`` (``pearlite`` is its ``morphology``: one for every sample, or one per
+    sample, e.g. whole grains for C45E samples and films for a C22E one).
     ``look``: "sample" (one etch and illumination per sample, as one specimen is etched once
     and shot under one microscope) or "image" (each image its own etch and light, the lights
     alternating cool and warm within a sample from the sample's own: every sample of two or
@@ -507,11 +537,13 @@ def generate(
             f"--annotated-per-sample {annotated_per_sample}: must be between 0 and the smallest "
             f"number of images in a sample ({min(counts)})"
         )
-    if pearlite not in PEARLITE_MORPHOLOGIES:
-        raise SteelsegError(
-            f"--pearlite {pearlite}: unknown morphology; choose one of "
-            f"{', '.join(PEARLITE_MORPHOLOGIES)}"
-        )
+    morphologies = per_sample(pearlite, samples, "--pearlite")
+    for morphology in morphologies:
+        if morphology not in PEARLITE_MORPHOLOGIES:
+            raise SteelsegError(
+                f"--pearlite {morphology}: unknown morphology; choose one of "
+                f"{', '.join(PEARLITE_MORPHOLOGIES)} (or one per sample, comma-separated)"
+            )
     if min(width, height) < 32 or min(grain_sizes) < 4:
         raise SteelsegError("--width/--height must be ≥ 32 px and --grain-size ≥ 4 px")
     if not colony_darkness > 0:
@@ -543,13 +575,14 @@ def generate(
         for folder in ("images", "annotations", "truth"):
             (tmp / folder).mkdir()
         progress = tqdm(total=sum(counts), desc="synth", unit="image")
-        for s, (condition, count, grain_px, c, fraction, sseed) in enumerate(
+        for s, (condition, count, grain_px, c, fraction, morphology, sseed) in enumerate(
             zip(
                 sample_conditions(samples),
                 counts,
                 grain_sizes,
                 carbons,
                 fractions,
+                morphologies,
                 sample_seeds,
                 strict=True,
             )
@@ -572,7 +605,7 @@ def generate(
                     grain_px,
                     condition,
                     lighting,
-                    pearlite,
+                    morphology,
                     subpixel_grooves,
                     colony_darkness,
                     supersample,
