@@ -87,8 +87,9 @@ def test_pearlite_choices_are_the_generators_in_cli_and_schema():
 
     assert cli.PEARLITE_CHOICES == tuple(synth.PEARLITE_MORPHOLOGIES)
     schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
-    for form in schema["properties"]["synth"]["properties"]["pearlite"]["oneOf"]:
-        assert tuple(form.get("items", form)["enum"]) == cli.PEARLITE_CHOICES
+    pearlite = schema["properties"]["synth"]["properties"]["pearlite"]
+    assert tuple(pearlite["then"]["enum"]) == cli.PEARLITE_CHOICES
+    assert tuple(pearlite["else"]["items"]["enum"]) == cli.PEARLITE_CHOICES
 
 
 def test_split_file_modes_need_the_file(tmp_path):

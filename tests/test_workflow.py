@@ -205,7 +205,14 @@ def check_report_opens_in_chromium(report: Path) -> None:
             "is not a folder",
         ),
         ("split: {mode: folds, file: no_such_folds.json}", "split.file 'no_such_folds.json'"),
-        ("synth: {pearlite: lumps}", "'lumps' is not one of ['network', 'islands', 'films']"),
+        (
+            "synth: {pearlite: lumps}",
+            "'lumps' is not one of ['network', 'islands', 'films', 'grains']",
+        ),
+        (
+            "synth: {pearlite: [grains, lumps]}",
+            "'lumps' is not one of ['network', 'islands', 'films', 'grains']",
+        ),
         ("synth: {colony_darkness: 0}", "0 is less than or equal to the minimum of 0"),
         ("synth: {colony_density: [0.1]}", "[0.1] is too short"),
         ("synth: {interface_depth: -1}", "-1 is less than the minimum of 0"),
@@ -232,6 +239,7 @@ def check_report_opens_in_chromium(report: Path) -> None:
         "missing-folder",
         "missing-split-file",
         "unknown-morphology",
+        "unknown-morphology-in-list",
         "colony-darkness-zero",
         "colony-density-one-number",
         "interface-depth-negative",
