@@ -33,8 +33,10 @@ PEARLITE_CHOICES = ("network", "islands", "films", "grains")  # synth's morpholo
 def _comma_choices(choices):
     """A comma list whose every item is one of ``choices`` (one value, or one per sample)."""
 
+    split = _comma_list(str)
+
     def convert(ctx, param, value):
-        items = [v.strip() for v in str(value).split(",") if v.strip()]
+        items = split(ctx, param, value)
         unknown = [v for v in items if v not in choices]
         if unknown or not items:
             raise click.BadParameter(
