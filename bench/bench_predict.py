@@ -1,6 +1,7 @@
 """Whole-micrograph prediction: seconds per 2080x1542 image, peak memory, time outside the network.
 
 Run: python bench/bench_predict.py [--threads 2] [--images 3] [--models all] [--device cpu]
+     [--batch 8]
 Each model runs in its own process (so peak memory is its own) through the same code as
 `steelseg predict` (read, sliding window with 224 px windows and 32 px overlap, blend, masks,
 overlays, phase fractions). Weights are random: speed does not depend on them.
@@ -49,7 +50,9 @@ def make_checkpoint(model: str, path: Path) -> None:
     torch.save(payload, path)
 
 
-def one_model(model: str, images: list[Path], device: str, threads: int) -> dict[str, object]:
+def one_model(
+    model: str, images: list[Path], device: str, threads: int, batch: int
+) -> dict[str, object]:
     """Time one model over the images (the first one warms up and is not counted)."""
     import torch
     from steelseg.predict import SlidingWindow, WindowSpec, predict_images
@@ -58,7 +61,9 @@ def one_model(model: str, images: list[Path], device: str, threads: int) -> dict
     with tempfile.TemporaryDirectory() as tmp:
         checkpoint = Path(tmp) / "checkpoint.pt"
         make_checkpoint(model, checkpoint)
-        predictor = SlidingWindow(checkpoint, WindowSpec(tile=224, overlap=32), device)
+        predictor = SlidingWindow(
+            checkpoint, WindowSpec(tile=224, overlap=32, batch_size=batch), device
+        )
         predict_images(images[:1], predictor, Path(tmp) / "warm")
         predictor.forward_seconds = 0.0
         if predictor.device.type == "cuda":
@@ -100,12 +105,13 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=3, help="timed images (+1 warm-up)")
     parser.add_argument("--models", default="all", help="comma-separated, or all")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
+    parser.add_argument("--batch", type=int, default=8, help="windows per forward pass")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: time one model
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         images = sorted(Path(args.folder).glob("*.png"))
-        print(json.dumps(one_model(args.one, images, args.device, args.threads)))
+        print(json.dumps(one_model(args.one, images, args.device, args.threads, args.batch)))
         return
     from tabulate import tabulate
 
@@ -116,7 +122,14 @@ def main() -> None:
         for model in models:
             done = subprocess.run(
                 [sys.executable, __file__, "--one", model, "--folder", tmp]
-                + ["--device", args.device, "--threads", str(args.threads)],
+                + [
+                    "--device",
+                    args.device,
+                    "--threads",
+                    str(args.threads),
+                    "--batch",
+                    str(args.batch),
+                ],
                 capture_output=True,
                 text=True,
                 check=True,
@@ -135,7 +148,7 @@ def main() -> None:
             )
     print(
         f"2080 x 1542 px micrographs, {args.images} timed per model, 224 px windows, 32 px "
-        f"overlap, {args.threads} CPU thread(s)"
+        f"overlap, {args.batch} windows per batch, {args.threads} CPU thread(s)"
     )
     headers = [
         "model",

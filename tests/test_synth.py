@@ -3,6 +3,7 @@ import csv
 import numpy as np
 import pytest
 from scipy import ndimage
+from skimage.morphology import disk
 from steelseg import io, synth
 from steelseg.errors import SteelsegError
 
@@ -80,6 +81,33 @@ def test_deterministic_per_seed(tmp_path):
     synth.generate(tmp_path / "c", seed=4, **kwargs)
     a, b, c = (io.read_image(tmp_path / x / "images" / "S1_annealed_01.png") for x in "abc")
     assert (a == b).all() and not (a == c).all()
+
+
+def test_worker_processes_write_the_same_files_as_one(synthetic, tmp_path):
+    # The session's data set (3 samples x 3 images, seed 7) again with three processes: every
+    # image, truth, scribble file and samples.tsv byte for byte the same.
+    synth.generate(
+        tmp_path / "parallel",
+        samples=3,
+        images_per_sample=[3],
+        width=512,
+        height=384,
+        grain_size_px=40,
+        seed=7,
+        workers=3,
+    )
+    files = sorted(p.relative_to(synthetic) for p in synthetic.rglob("*") if p.is_file())
+    assert len(files) == 9 + 9 + 6 + 1
+    assert files == sorted(
+        p.relative_to(tmp_path / "parallel")
+        for p in (tmp_path / "parallel").rglob("*")
+        if p.is_file()
+    )
+    for name in files:
+        assert (synthetic / name).read_bytes() == (tmp_path / "parallel" / name).read_bytes(), name
+    with pytest.raises(SteelsegError, match="--workers 0"):
+        synth.generate(tmp_path / "none", samples=1, images_per_sample=[2], workers=0)
+    assert not (tmp_path / "none").exists()
 
 
 def test_ferrite_is_light_pearlite_dark_with_grain_boundaries(synthetic):
@@ -277,6 +305,29 @@ def test_grains_morphology_transforms_whole_grains_and_mixes_per_sample(tmp_path
             pearlite=["grains", "films", "grains"],
         )
     assert not (tmp_path / "x").exists()
+
+
+def test_colonies_are_whole_cells_finer_than_the_grains_and_cut_across_them():
+    fraction = synth.lever_rule_pearlite_fraction(0.45)
+    opened = {}
+    for morphology in ("grains", "colonies"):
+        rng = np.random.default_rng(5)
+        grains, distance = synth._grains(rng, 480, 640, 15)
+        place = synth.PEARLITE_MORPHOLOGIES[morphology]
+        pearlite, cells = place(rng, grains, distance, fraction, 15)
+        assert abs(pearlite.mean() - fraction) < 0.01, morphology
+        # Every cell wholly one phase.
+        share = np.bincount(cells.ravel(), pearlite.ravel()) / np.bincount(cells.ravel())
+        assert set(np.unique(share)) <= {0.0, 1.0}, morphology
+        opened[morphology] = ndimage.binary_opening(pearlite, disk(4)).mean() / pearlite.mean()
+    # Colony cells about a quarter of a grain's area (half its size), cutting across most grains.
+    cell_area = cells.size / (cells.max() + 1)
+    grain_area = grains.size / (grains.max() + 1)
+    assert 0.15 < cell_area / grain_area < 0.4, (cell_area, grain_area)
+    by_grain = np.bincount(grains.ravel(), pearlite.ravel()) / np.bincount(grains.ravel())
+    assert np.mean((by_grain > 0) & (by_grain < 1)) > 0.5
+    # So less of the pearlite lies in features 9 px across or wider than with whole grains.
+    assert opened["colonies"] < 0.9 < opened["grains"], opened
 
 
 def test_subpixel_grooves_are_lighter_only_where_they_are_under_a_pixel():

@@ -207,11 +207,11 @@ def check_report_opens_in_chromium(report: Path) -> None:
         ("split: {mode: folds, file: no_such_folds.json}", "split.file 'no_such_folds.json'"),
         (
             "synth: {pearlite: lumps}",
-            "'lumps' is not one of ['network', 'islands', 'films', 'grains']",
+            "'lumps' is not one of ['network', 'islands', 'films', 'grains', 'colonies']",
         ),
         (
             "synth: {pearlite: [grains, lumps]}",
-            "'lumps' is not one of ['network', 'islands', 'films', 'grains']",
+            "'lumps' is not one of ['network', 'islands', 'films', 'grains', 'colonies']",
         ),
         ("synth: {colony_darkness: 0}", "0 is less than or equal to the minimum of 0"),
         ("synth: {colony_density: [0.1]}", "[0.1] is too short"),

@@ -10,10 +10,12 @@ rule synth:
         "../../envs/data.yaml"
     container:
         image("data")
+    threads: config["synth"]["threads"]
     params:
         options=synth_options(),
     shell:
-        "python -m steelseg synth --out {output} {params.options} > {log} 2>&1"
+        "python -m steelseg synth --out {output} {params.options} --workers {threads} "
+        "> {log} 2>&1"
 
 
 rule rf_masks:

@@ -27,7 +27,7 @@ def _comma_list(cast):
     return convert
 
 
-PEARLITE_CHOICES = ("network", "islands", "films", "grains")  # synth's morphologies
+PEARLITE_CHOICES = ("network", "islands", "films", "grains", "colonies")  # synth's morphologies
 
 
 def _comma_choices(choices):
@@ -164,7 +164,8 @@ CHECKPOINTS = click.option(
     callback=_comma_choices(PEARLITE_CHOICES),
     help="Morphology: network (along grain edges, clustered), islands (separate colonies at "
     "grain corners, as in low-carbon steels), films (thin films along most grain edges, "
-    "wedges at the corners) or grains (whole grains: angular patches, as near the eutectoid); "
+    "wedges at the corners), grains (whole grains: angular patches, as near the eutectoid) or "
+    "colonies (whole cells of a tessellation at half the grain size: finer angular patches); "
     "one, or one per sample (e.g. grains,grains,films).",
 )
 @click.option(
@@ -223,6 +224,14 @@ CHECKPOINTS = click.option(
     "block-averaged, as a camera pixel integrates light, then blurred by ~1 px: lamellae finer "
     "than a pixel become a smooth colony tone, not aliased pixel noise (slower, more memory).",
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Processes rendering images side by side (the files are the same for any number; "
+    "each takes up to ~2 GB with --supersample).",
+)
 def synth(
     out,
     samples,
@@ -241,6 +250,7 @@ def synth(
     colony_mottle,
     look,
     supersample,
+    workers,
 ):
     """Generate synthetic ferrite–pearlite micrographs with scribbles and exact truth."""
     from . import synth as synth_module
@@ -263,6 +273,7 @@ def synth(
         interface_depth=interface_depth,
         look=look,
         colony_mottle=colony_mottle,
+        workers=workers,
     )
     table = [
         (r["image"], r["sample"], r["condition"], r["carbon_wt_pct"], r["pearlite_fraction"])

@@ -8,8 +8,9 @@ from the physics of a hypoeutectoid plain carbon steel rather than from noise:
 * phases: pearlite area fraction from the carbon content by the lever rule at the eutectoid,
   f_p = (C - 0.022) / (0.77 - 0.022); pearlite fills grain corners and edges, clustered along a
   smooth random field as in rolled steel ("network"), separate colonies at grain corners
-  ("islands", what low-carbon steels show), films along grain edges ("films") or whole grains
-  ("grains", the angular patches of near-eutectoid steels); one morphology or one per sample;
+  ("islands", what low-carbon steels show), films along grain edges ("films"), whole grains
+  ("grains", the angular patches of near-eutectoid steels) or whole cells of a finer second
+  tessellation ("colonies", patches smaller than a grain); one morphology or one per sample;
 * contrast: ferrite light with thin dark Nital-etched grain boundaries (labelled ferrite);
   pearlite colonies dark with cementite lamellae of random orientation per colony, spaced a few
   pixels apart and only partly resolved;
@@ -22,7 +23,10 @@ short strokes inside grains of each phase plus strokes along ferrite grain bound
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -213,21 +217,42 @@ def _pearlite_grains(rng, grains, seed_distance, fraction, grain_px):
     Near the eutectoid the pearlite colonies and the proeutectoid ferrite grains are the same
     polygons of one fine tessellation: each grain is wholly ferrite or wholly pearlite, so the
     pearlite shows as angular patches the size of the ferrite grains, bounded by grain
-    boundaries (what the real SAE 1045 crops show), not as a band round each grain's rim. Grains
-    score by a smooth field over a few grain sizes (clusters and bands) plus their own draw;
-    the best-scoring grains transform until their area is nearest the ``fraction``.
+    boundaries (what the real SAE 1045 crops show), not as a band round each grain's rim.
     """
+    return _whole_cells(rng, grains, fraction, grain_px), grains
+
+
+COLONY_CELL = 0.5  # colonies: colony cell size in ferrite grain sizes
+
+
+def _pearlite_colonies(rng, grains, seed_distance, fraction, grain_px):
+    """Boolean pearlite mask of whole colony cells finer than the ferrite grains, and each
+    pixel's colony (its cell).
+
+    As ``grains``, but the pearlite patches come from a second tessellation at COLONY_CELL of
+    the grain size: a colony is angular, yet smaller than a ferrite grain and cuts across the
+    grains' tessellation, so the dark phase is a web of narrow patches (the real SAE 1045 dark
+    phase lies mostly in features under 9 px across at the preset scale, experiment 41's
+    granulometry, where whole 15 px grains leave it in wide ones).
+    """
+    cells, _ = _grains(rng, *grains.shape, COLONY_CELL * grain_px)
+    return _whole_cells(rng, cells, fraction, grain_px), cells
+
+
+def _whole_cells(rng, cells, fraction, grain_px):
+    """Cells that transform wholly, until their area is nearest ``fraction``: each scores by a
+    smooth field over a few grain sizes (clusters and bands) plus its own draw."""
     if fraction <= 0 or fraction >= 1:
-        return np.full(grains.shape, fraction >= 1), grains
-    n = int(grains.max()) + 1
+        return np.full(cells.shape, fraction >= 1)
+    n = int(cells.max()) + 1
     index = np.arange(n)
-    cluster = ndimage.mean(_smooth_field(rng, grains.shape, 3 * grain_px), grains, index)
+    cluster = ndimage.mean(_smooth_field(rng, cells.shape, 3 * grain_px), cells, index)
     order = np.argsort(-(cluster + GRAIN_OWN_DRAW * rng.standard_normal(n)))
-    covered = np.cumsum(np.bincount(grains.ravel(), minlength=n)[order]) / grains.size
+    covered = np.cumsum(np.bincount(cells.ravel(), minlength=n)[order]) / cells.size
     count = int(np.argmin(np.abs(covered - fraction))) + 1
     transforms = np.zeros(n, bool)
     transforms[order[:count]] = True
-    return transforms[grains], grains
+    return transforms[cells]
 
 
 PEARLITE_MORPHOLOGIES = {
@@ -235,6 +260,7 @@ PEARLITE_MORPHOLOGIES = {
     "islands": _pearlite_islands,
     "films": _pearlite_films,
     "grains": _pearlite_grains,
+    "colonies": _pearlite_colonies,
 }
 
 
@@ -332,8 +358,9 @@ def micrograph(
     micrograph resampled for publication): grains, lamellae, grooves and blur all shrink, so
     boundaries become thin crisp lines and pearlite colonies unresolved mottled patches.
     ``morphology``: "network" (pearlite along grain edges, clustered; whole grains transform),
-    "islands" (separate colonies at grain corners), "films" (thin films along grain edges) or
-    "grains" (whole grains, angular patches). ``subpixel_grooves``: a grain-boundary
+    "islands" (separate colonies at grain corners), "films" (thin films along grain edges),
+    "grains" (whole grains, angular patches) or "colonies" (whole cells of a second
+    tessellation at COLONY_CELL of the grain size). ``subpixel_grooves``: a grain-boundary
     groove narrower than a pixel darkens in proportion to its width instead of being drawn as
     dark as a 0.3 px line (at overview magnification grooves then stay lighter than colonies).
     ``colony_darkness`` multiplies every colony's optical density (1: densities as measured on
@@ -507,6 +534,7 @@ def generate(
     interface_depth: float = INTERFACE_DEPTH,
     look: str = "sample",
     colony_mottle: float = COLONY_MOTTLE,
+    workers: int = 1,
 ) -> list[dict[str, object]]:
     """Write a complete data set folder (images/, annotations/, truth/, samples.tsv) to ``out``.
 
@@ -524,7 +552,8 @@ def generate(
     overviews of experiment 28 all warm). Each image's structure is the same under both.
     samples.tsv names each image's light.
     Deterministic for a given seed: each image draws from its own child generator, so the
-    n-th image is the same whatever the number of images after it.
+    n-th image is the same whatever the number of images after it, and ``workers`` processes
+    (one image each at a time) write the same files as one.
     """
     carbons = per_sample(carbon, samples, "--carbon")
     fractions = [lever_rule_pearlite_fraction(c) for c in carbons]
@@ -566,70 +595,129 @@ def generate(
             f"--colony-mottle {colony_mottle}: must be at least 0 "
             f"(0: smooth colonies; default {COLONY_MOTTLE})"
         )
+    if workers < 1:
+        raise SteelsegError(f"--workers {workers}: must be at least 1")
     if look not in LOOKS:
         raise SteelsegError(f"--look {look}: unknown; choose one of {', '.join(LOOKS)}")
     root = np.random.SeedSequence(seed)
     sample_seeds = root.spawn(samples)
-    rows: list[dict[str, object]] = []
+    scene = {
+        "height": height,
+        "width": width,
+        "subpixel_grooves": subpixel_grooves,
+        "colony_darkness": colony_darkness,
+        "supersample": supersample,
+        "colony_density": tuple(colony_density),
+        "interface_depth": interface_depth,
+        "colony_mottle": colony_mottle,
+    }
+    jobs: list[_ImageJob] = []
+    for s, (condition, count, grain_px, c, fraction, morphology, sseed) in enumerate(
+        zip(
+            sample_conditions(samples),
+            counts,
+            grain_sizes,
+            carbons,
+            fractions,
+            morphologies,
+            sample_seeds,
+            strict=True,
+        )
+    ):
+        sample = f"S{s + 1}"
+        specimen = sample_look(np.random.default_rng(sseed))
+        for i, iseed in enumerate(sseed.spawn(count)):
+            lighting = specimen
+            if look == "image":  # alternate, starting from the sample's light
+                first = ILLUMINATIONS.index(specimen.illumination)
+                lighting = own_look(iseed, ILLUMINATIONS[(first + i) % 2])
+            jobs.append(
+                _ImageJob(
+                    name=f"{sample}_{condition.name}_{i + 1:02d}",
+                    sample=sample,
+                    condition=condition,
+                    seed=iseed,
+                    lighting=lighting,
+                    carbon=c,
+                    fraction=fraction,
+                    grain_px=grain_px,
+                    morphology=morphology,
+                    annotate=i < annotated_per_sample,
+                    scene=scene,
+                )
+            )
     with io.atomic_dir(out) as tmp:
         for folder in ("images", "annotations", "truth"):
             (tmp / folder).mkdir()
-        progress = tqdm(total=sum(counts), desc="synth", unit="image")
-        for s, (condition, count, grain_px, c, fraction, morphology, sseed) in enumerate(
-            zip(
-                sample_conditions(samples),
-                counts,
-                grain_sizes,
-                carbons,
-                fractions,
-                morphologies,
-                sample_seeds,
-                strict=True,
-            )
-        ):
-            sample = f"S{s + 1}"
-            sample_rng = np.random.default_rng(sseed)
-            specimen = sample_look(sample_rng)
-            for i, iseed in enumerate(sseed.spawn(count)):
-                rng = np.random.default_rng(iseed)
-                name = f"{sample}_{condition.name}_{i + 1:02d}"
-                lighting = specimen
-                if look == "image":  # alternate, starting from the sample's light
-                    first = ILLUMINATIONS.index(specimen.illumination)
-                    lighting = own_look(iseed, ILLUMINATIONS[(first + i) % 2])
-                image, truth, grains = micrograph(
-                    rng,
-                    height,
-                    width,
-                    fraction,
-                    grain_px,
-                    condition,
-                    lighting,
-                    morphology,
-                    subpixel_grooves,
-                    colony_darkness,
-                    supersample,
-                    tuple(colony_density),
-                    interface_depth,
-                    colony_mottle,
-                )
-                io.write_png(tmp / "images" / f"{name}.png", image)
-                io.write_png(tmp / "truth" / f"{name}.png", truth)
-                if i < annotated_per_sample:
-                    io.write_png(tmp / "annotations" / f"{name}.png", scribbles(rng, truth, grains))
-                rows.append(
-                    {
-                        "image": name,
-                        "sample": sample,
-                        "condition": condition.name,
-                        "grain_size_px": round(grain_px * condition.grain_scale, 1),
-                        "carbon_wt_pct": c,
-                        "pearlite_fraction_target": round(fraction, 4),
-                        "pearlite_fraction": round(float(truth.mean()), 4),
-                        "illumination": lighting.illumination,
-                    }
-                )
-                progress.update()
+        render = partial(_render_image, folder=tmp)
+        progress = tqdm(total=len(jobs), desc="synth", unit="image")
+        if workers == 1:
+            rows = [_tick(progress, render(job)) for job in jobs]
+        else:
+            # Each image draws from its own child generator: the files are the same whatever
+            # the number of processes (tested), only sooner.
+            # forkserver: no fork of a process that may run threads (tqdm's monitor).
+            context = multiprocessing.get_context("forkserver")
+            with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
+                rows = [_tick(progress, row) for row in pool.map(render, jobs)]
         progress.close()
         write_sheet(tmp / "samples.tsv", rows)
     return rows
+
+
+@dataclass(frozen=True)
+class _ImageJob:
+    """Everything one image of ``generate`` needs, so that a worker process can render it."""
+
+    name: str
+    sample: str
+    condition: Condition
+    seed: np.random.SeedSequence
+    lighting: Look
+    carbon: float
+    fraction: float
+    grain_px: float
+    morphology: str
+    annotate: bool
+    scene: dict
+
+
+def _render_image(job: _ImageJob, folder: Path) -> dict[str, object]:
+    """Render one image, its truth and (on annotated images) its scribbles; its samples.tsv row."""
+    rng = np.random.default_rng(job.seed)
+    scene = job.scene
+    image, truth, grains = micrograph(
+        rng,
+        scene["height"],
+        scene["width"],
+        job.fraction,
+        job.grain_px,
+        job.condition,
+        job.lighting,
+        job.morphology,
+        scene["subpixel_grooves"],
+        scene["colony_darkness"],
+        scene["supersample"],
+        scene["colony_density"],
+        scene["interface_depth"],
+        scene["colony_mottle"],
+    )
+    io.write_png(folder / "images" / f"{job.name}.png", image)
+    io.write_png(folder / "truth" / f"{job.name}.png", truth)
+    if job.annotate:
+        io.write_png(folder / "annotations" / f"{job.name}.png", scribbles(rng, truth, grains))
+    return {
+        "image": job.name,
+        "sample": job.sample,
+        "condition": job.condition.name,
+        "grain_size_px": round(job.grain_px * job.condition.grain_scale, 1),
+        "carbon_wt_pct": job.carbon,
+        "pearlite_fraction_target": round(job.fraction, 4),
+        "pearlite_fraction": round(float(truth.mean()), 4),
+        "illumination": job.lighting.illumination,
+    }
+
+
+def _tick(progress: tqdm, row: dict[str, object]) -> dict[str, object]:
+    progress.update()
+    return row
