@@ -39,13 +39,20 @@ def main(real: str, *datasets: str) -> None:
         rgb = np.asarray(image.resize(size, Image.BICUBIC)) / 255.0
         print(row(f"{path.stem} at {PRESET}×", dark(rgb)))
     for spec in datasets:
-        folder, _, label = spec.partition("=")
-        for name in OVERVIEWS:
-            window = np.s_[400:1100, 500:1500]
-            rgb = np.asarray(Image.open(f"{folder}/images/{name}.png").convert("RGB"))[window]
-            truth = np.asarray(Image.open(f"{folder}/truth/{name}.png"))[window] > 0
-            print(row(f"{label or folder} {name}: dark", dark(rgb / 255.0)))
-            print(row(f"{label or folder} {name}: true pearlite", truth))
+        for label, name, rgb, truth in overview_windows(spec):
+            print(row(f"{label} {name}: dark", dark(rgb / 255.0)))
+            print(row(f"{label} {name}: true pearlite", truth))
+
+
+def overview_windows(spec: str):
+    """(label, image name, RGB, true pearlite) of the centre 1000 x 700 px of each overview of
+    a data set named DATASET[=LABEL]."""
+    folder, _, label = spec.partition("=")
+    window = np.s_[400:1100, 500:1500]
+    for name in OVERVIEWS:
+        rgb = np.asarray(Image.open(f"{folder}/images/{name}.png").convert("RGB"))[window]
+        truth = np.asarray(Image.open(f"{folder}/truth/{name}.png"))[window] > 0
+        yield label or folder, name, rgb, truth
 
 
 if __name__ == "__main__":
