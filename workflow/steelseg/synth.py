@@ -643,13 +643,12 @@ def generate(
                     grain_px=grain_px,
                     morphology=morphology,
                     annotate=i < annotated_per_sample,
-                    scene=scene,
                 )
             )
     with io.atomic_dir(out) as tmp:
         for folder in ("images", "annotations", "truth"):
             (tmp / folder).mkdir()
-        render = partial(_render_image, folder=tmp)
+        render = partial(_render_image, folder=tmp, scene=scene)
         progress = tqdm(total=len(jobs), desc="synth", unit="image")
         if workers == 1:
             rows = [_tick(progress, render(job)) for job in jobs]
@@ -679,13 +678,12 @@ class _ImageJob:
     grain_px: float
     morphology: str
     annotate: bool
-    scene: dict
 
 
-def _render_image(job: _ImageJob, folder: Path) -> dict[str, object]:
-    """Render one image, its truth and (on annotated images) its scribbles; its samples.tsv row."""
+def _render_image(job: _ImageJob, folder: Path, scene: dict) -> dict[str, object]:
+    """Render one image, its truth and (on annotated images) its scribbles; its samples.tsv row.
+    ``scene``: the options every image shares (``generate``'s)."""
     rng = np.random.default_rng(job.seed)
-    scene = job.scene
     image, truth, grains = micrograph(
         rng,
         scene["height"],
