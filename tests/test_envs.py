@@ -82,6 +82,20 @@ def test_every_gpu_rule_asks_the_slurm_profile_for_a_gpu():
         assert resources.get("gpu") == 1 and resources.get("slurm_partition") == "gpu", name
 
 
+@pytest.mark.parametrize("preset", ["smoke", "cpu"])
+def test_two_core_presets_give_every_rule_two_threads_at_most(preset):
+    # A SLURM job asks for its rule's threads as CPUs (profiles/slurm); CI's one-node cluster
+    # has 2, so a rule asking for more under the smoke preset would never start.
+    base = yaml.safe_load((REPO / "config.yaml").read_text())
+    override = yaml.safe_load((REPO / "workflow" / "presets" / f"{preset}.yaml").read_text())
+    sections = [name for name, section in base.items() if isinstance(section, dict)]
+    threaded = [name for name in sections if "threads" in base[name]]
+    assert {"synth", "rf", "train"} <= set(threaded)
+    for name in threaded:
+        threads = override.get(name, {}).get("threads", base[name]["threads"])
+        assert threads <= 2, f"{preset}.yaml: {name}.threads {threads}"
+
+
 def _sections(definition: str) -> tuple[dict[str, str], dict[str, list[str]]]:
     """Header keys and %section bodies of an Apptainer definition file."""
     header, sections, current = {}, {}, None
