@@ -23,6 +23,7 @@ short strokes inside grains of each phase plus strokes along ferrite grain bound
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -649,17 +650,16 @@ def generate(
         for folder in ("images", "annotations", "truth"):
             (tmp / folder).mkdir()
         render = partial(_render_image, folder=tmp, scene=scene)
-        progress = tqdm(total=len(jobs), desc="synth", unit="image")
-        if workers == 1:
-            rows = [_tick(progress, render(job)) for job in jobs]
-        else:
-            # Each image draws from its own child generator: the files are the same whatever
-            # the number of processes (tested), only sooner.
-            # forkserver: no fork of a process that may run threads (tqdm's monitor).
+        # Each image draws from its own child generator: the files are the same whatever the
+        # number of processes (tested), only sooner. forkserver: no fork of a process that may
+        # run threads (tqdm's monitor).
+        pool = None
+        if workers > 1:
             context = multiprocessing.get_context("forkserver")
-            with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
-                rows = [_tick(progress, row) for row in pool.map(render, jobs)]
-        progress.close()
+            pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context)
+        with pool or contextlib.nullcontext():
+            mapped = pool.map(render, jobs) if pool else map(render, jobs)
+            rows = list(tqdm(mapped, total=len(jobs), desc="synth", unit="image"))
         write_sheet(tmp / "samples.tsv", rows)
     return rows
 
@@ -682,23 +682,16 @@ class _ImageJob:
 
 def _render_image(job: _ImageJob, folder: Path, scene: dict) -> dict[str, object]:
     """Render one image, its truth and (on annotated images) its scribbles; its samples.tsv row.
-    ``scene``: the options every image shares (``generate``'s)."""
+    ``scene``: ``micrograph``'s keyword options that every image shares."""
     rng = np.random.default_rng(job.seed)
     image, truth, grains = micrograph(
         rng,
-        scene["height"],
-        scene["width"],
-        job.fraction,
-        job.grain_px,
-        job.condition,
-        job.lighting,
-        job.morphology,
-        scene["subpixel_grooves"],
-        scene["colony_darkness"],
-        scene["supersample"],
-        scene["colony_density"],
-        scene["interface_depth"],
-        scene["colony_mottle"],
+        pearlite_fraction=job.fraction,
+        grain_px=job.grain_px,
+        condition=job.condition,
+        look=job.lighting,
+        morphology=job.morphology,
+        **scene,
     )
     io.write_png(folder / "images" / f"{job.name}.png", image)
     io.write_png(folder / "truth" / f"{job.name}.png", truth)
@@ -714,8 +707,3 @@ def _render_image(job: _ImageJob, folder: Path, scene: dict) -> dict[str, object
         "pearlite_fraction": round(float(truth.mean()), 4),
         "illumination": job.lighting.illumination,
     }
-
-
-def _tick(progress: tqdm, row: dict[str, object]) -> dict[str, object]:
-    progress.update()
-    return row
