@@ -14,7 +14,9 @@ import json
 import sys
 from pathlib import Path
 
-BANDS = {"sae1020": (0.15, 0.35), "sae1045": (0.50, 0.75)}  # issue 5's lever-rule bands
+sys.path.insert(0, str(Path(__file__).parents[1] / "experiment_train_seed"))
+from sweep import in_band, ranked  # noqa: E402  (the bands and the ranking, as sweep.md has them)
+
 CROPS = ("sae1020_1", "sae1020_2", "sae1045_1", "sae1045_2")
 
 
@@ -26,14 +28,6 @@ def sweep(path: Path) -> dict[str, dict[str, float]]:
         scale = cells[0].replace(" (preset)", "") + ("-tta" if cells[1] == "yes" else "")
         rows[scale] = {crop: float(v) / 100 for crop, v in zip(CROPS, cells[2:6], strict=True)}
     return rows
-
-
-def in_band(f: dict[str, float]) -> int:
-    return sum(BANDS[c.split("_")[0]][0] <= f[c] <= BANDS[c.split("_")[0]][1] for c in CROPS)
-
-
-def ranked(f: dict[str, float]) -> bool:
-    return min(f["sae1045_1"], f["sae1045_2"]) > max(f["sae1020_1"], f["sae1020_2"])
 
 
 def pct(f: dict[str, float]) -> str:

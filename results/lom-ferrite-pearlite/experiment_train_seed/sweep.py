@@ -35,16 +35,23 @@ def fractions(checkpoint, out, images, scale, tta):
         return {r["image"]: float(r["fraction_pearlite"]) for r in csv.DictReader(handle)}
 
 
+def in_band(f):
+    """How many crops' fractions lie in their lever-rule band (sae1020_1 -> the SAE 1020 band)."""
+    return sum(BANDS[k.split("_")[0]][0] <= v <= BANDS[k.split("_")[0]][1] for k, v in f.items())
+
+
+def ranked(f):
+    """Whether every SAE 1045 crop has more pearlite than every SAE 1020 crop."""
+    return min(v for k, v in f.items() if "1045" in k) > max(v for k, v in f.items() if "1020" in k)
+
+
 def row(scale, tta, f):
-    bands = {k: BANDS[k.split("_")[0]] for k in f}  # sae1020_1 -> the SAE 1020 band
-    in_band = sum(bands[k][0] <= v <= bands[k][1] for k, v in f.items())
-    ranked = min(v for k, v in f.items() if "1045" in k) > max(
-        v for k, v in f.items() if "1020" in k
-    )
     cells = " | ".join(f"{100 * f[k]:.1f}" for k in sorted(f))
     preset = " (preset)" if scale == 1.25 else ""
     yes = "yes" if tta else "no"
-    return f"| {scale}{preset} | {yes} | {cells} | {in_band}/4 | {'yes' if ranked else 'no'} |"
+    return (
+        f"| {scale}{preset} | {yes} | {cells} | {in_band(f)}/4 | {'yes' if ranked(f) else 'no'} |"
+    )
 
 
 if __name__ == "__main__":
