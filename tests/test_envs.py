@@ -88,8 +88,7 @@ def test_two_core_presets_give_every_rule_two_threads_at_most(preset):
     # has 2, so a rule asking for more under the smoke preset would never start.
     base = yaml.safe_load((REPO / "config.yaml").read_text())
     override = yaml.safe_load((REPO / "workflow" / "presets" / f"{preset}.yaml").read_text())
-    sections = [name for name, section in base.items() if isinstance(section, dict)]
-    threaded = [name for name in sections if "threads" in base[name]]
+    threaded = [name for name, part in base.items() if isinstance(part, dict) and "threads" in part]
     assert {"synth", "rf", "train"} <= set(threaded)
     for name in threaded:
         threads = override.get(name, {}).get("threads", base[name]["threads"])
