@@ -1,10 +1,12 @@
 """Whole-micrograph prediction: seconds per 2080x1542 image, peak memory, time outside the network.
 
 Run: python bench/bench_predict.py [--threads 2] [--images 3] [--models all] [--device cpu]
-     [--batch 8]
+     [--batch 8] [--io-threads N]
 Each model runs in its own process (so peak memory is its own) through the same code as
 `steelseg predict` (read, sliding window with 224 px windows and 32 px overlap, blend, masks,
-overlays, phase fractions). Weights are random: speed does not depend on them.
+overlays, phase fractions). Weights are random: speed does not depend on them. The model
+"pipeline" is a single 1x1 convolution standing in for an infinitely fast network: its
+seconds per image are the pace of everything else, the most any accelerator can reach.
 Targets (issue 5): DeepLabV3+/MobileNetV2 <= 3 s per image on 2 CPU cores; time outside the
 forward pass (tiling, blending, I/O) < 10 %. Prints a table; asserts nothing.
 """
@@ -30,6 +32,7 @@ MODELS = [
     "unet",
     "segnet",
 ]
+PIPELINE = "pipeline"  # a 1x1 convolution: the pace of everything but the network
 
 
 def make_checkpoint(model: str, path: Path) -> None:
@@ -51,7 +54,7 @@ def make_checkpoint(model: str, path: Path) -> None:
 
 
 def one_model(
-    model: str, images: list[Path], device: str, threads: int, batch: int
+    model: str, images: list[Path], device: str, threads: int, batch: int, io_threads: int | None
 ) -> dict[str, object]:
     """Time one model over the images (the first one warms up and is not counted)."""
     import torch
@@ -60,16 +63,20 @@ def one_model(
     torch.set_num_threads(threads)
     with tempfile.TemporaryDirectory() as tmp:
         checkpoint = Path(tmp) / "checkpoint.pt"
-        make_checkpoint(model, checkpoint)
+        make_checkpoint(MODELS[0] if model == PIPELINE else model, checkpoint)
         predictor = SlidingWindow(
             checkpoint, WindowSpec(tile=224, overlap=32, batch_size=batch), device
         )
-        predict_images(images[:1], predictor, Path(tmp) / "warm")
+        if model == PIPELINE:
+            network = torch.nn.Conv2d(3, 2, 1).to(predictor.device).eval()
+            predictor.members = [(network, predictor.members[0][1])]
+        run = (io_threads,)
+        predict_images(images[:1], predictor, Path(tmp) / "warm", None, None, None, *run)
         predictor.forward_seconds = 0.0
         if predictor.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats()
         start = time.perf_counter()
-        predict_images(images[1:], predictor, Path(tmp) / "out")
+        predict_images(images[1:], predictor, Path(tmp) / "out", None, None, None, *run)
         wall = time.perf_counter() - start
     n = len(images) - 1
     result = {
@@ -106,16 +113,20 @@ def main() -> None:
     parser.add_argument("--models", default="all", help="comma-separated, or all")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
     parser.add_argument("--batch", type=int, default=8, help="windows per forward pass")
+    parser.add_argument(
+        "--io-threads", type=int, help="reader and writer threads (default: predict's)"
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: time one model
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         images = sorted(Path(args.folder).glob("*.png"))
-        print(json.dumps(one_model(args.one, images, args.device, args.threads, args.batch)))
+        timed = one_model(args.one, images, args.device, args.threads, args.batch, args.io_threads)
+        print(json.dumps(timed))
         return
     from tabulate import tabulate
 
-    models = MODELS if args.models == "all" else args.models.split(",")
+    models = [*MODELS, PIPELINE] if args.models == "all" else args.models.split(",")
     with tempfile.TemporaryDirectory() as tmp:
         write_images(Path(tmp), args.images + 1)
         rows = []
@@ -129,7 +140,8 @@ def main() -> None:
                     str(args.threads),
                     "--batch",
                     str(args.batch),
-                ],
+                ]
+                + (["--io-threads", str(args.io_threads)] if args.io_threads else []),
                 capture_output=True,
                 text=True,
                 check=True,
@@ -148,7 +160,8 @@ def main() -> None:
             )
     print(
         f"2080 x 1542 px micrographs, {args.images} timed per model, 224 px windows, 32 px "
-        f"overlap, {args.batch} windows per batch, {args.threads} CPU thread(s)"
+        f"overlap, {args.batch} windows per batch, {args.threads} CPU thread(s), "
+        f"{args.io_threads or 'default'} reader/writer thread(s)"
     )
     headers = [
         "model",

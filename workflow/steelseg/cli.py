@@ -784,6 +784,13 @@ def predict_tiles(checkpoints, tiles_dir, split_path, set_name, out, batch_size,
 )
 @DEVICE
 @click.option("--threads", default=1, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--io-threads",
+    default=None,
+    type=click.IntRange(1),
+    help="Threads reading images ahead and writing outputs, each (default: 1 on the CPU; on a "
+    "GPU half the cores, at most 8).",
+)
 def predict(
     images,
     checkpoints,
@@ -797,6 +804,7 @@ def predict(
     colors,
     device,
     threads,
+    io_threads,
 ):
     """Segment whole micrographs of any size and measure their phases.
 
@@ -817,7 +825,9 @@ def predict(
     def report_error(exc):
         tqdm.write(f"steelseg: error: {exc}", file=sys.stderr)
 
-    results, failures = predict_images(paths, predictor, out, colors, um_per_px, report_error)
+    results, failures = predict_images(
+        paths, predictor, out, colors, um_per_px, report_error, io_threads
+    )
     if results:
         headers, rows = summary_rows(results, predictor.class_names)
         click.echo(tabulate(rows, headers=headers, floatfmt=".3f"))

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import glob
 import math
+import os
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -65,9 +67,15 @@ def infer(model: torch.nn.Module, batch: torch.Tensor, device: torch.device) -> 
     return forward(model, batch.contiguous(memory_format=torch.channels_last), device)
 
 
-def normalise(images: np.ndarray, checkpoint: dict) -> torch.Tensor:
+def normalise(
+    images: np.ndarray, checkpoint: dict, device: torch.device | None = None
+) -> torch.Tensor:
     """uint8 (N, H, W, 3) -> the network input, normalised (and turned grey) as the checkpoint
-    was trained; checkpoints from before ``colour`` existed saw RGB."""
+    was trained; checkpoints from before ``colour`` existed saw RGB. With ``device`` the bytes
+    go there first and the arithmetic runs there: a quarter of the float copy, and on a GPU the
+    CPU is left to the reader and writer threads."""
+    if device is not None:
+        images = torch.from_numpy(np.require(images, requirements=("C", "W"))).to(device)
     return to_network_input(
         images, checkpoint["mean"], checkpoint["std"], checkpoint.get("colour", "rgb")
     )
@@ -263,7 +271,7 @@ class SlidingWindow:
         """Taper-weighted sum of one member's window logits (K, h, w) and the summed weights
         (1, h, w), at the (possibly resampled) image size."""
         model, checkpoint = self.members[member]
-        x = normalise(image[None], checkpoint).to(self.device)
+        x = normalise(image[None], checkpoint, self.device)
         if self.window.scale != 1:
             x = F.interpolate(x, scale_factor=self.window.scale, mode="bilinear", antialias=True)
         tile, overlap = self.window.tile, self.window.overlap
@@ -393,6 +401,16 @@ def _write_outputs(out: Path, name: str, image, labels, colours) -> None:
     io.write_png(out / "overlays" / f"{name}.png", indices, 0, palette=palette)
 
 
+def io_threads_for(device: torch.device) -> int:
+    """Reader (and writer) threads: one beside a network on the CPU, which needs the cores;
+    on a GPU the CPU only decodes and encodes PNGs (0.11 s and 0.05 s per 2080x1542 image
+    against 0.03-0.07 s of network), so up to 8, half the cores this process may use (a
+    SLURM job's allocation, not the node's) each (Pillow releases the GIL)."""
+    if device.type == "cpu":
+        return 1
+    return max(1, min(8, len(os.sched_getaffinity(0)) // 2))
+
+
 def predict_images(
     paths: list[Path],
     predictor: SlidingWindow,
@@ -400,12 +418,16 @@ def predict_images(
     colours: list[str] | None = None,
     um_per_px: float | None = None,
     on_error: Callable[[SteelsegError], None] | None = None,
+    io_threads: int | None = None,
 ) -> tuple[list[ImageResult], list[tuple[Path, SteelsegError]]]:
     """Segment every image: masks/, overlays/ and phase_fractions.csv under ``out``.
 
     A bad image is reported through ``on_error`` and skipped; the others are still done.
-    Reading the next image and writing the last one's files overlap with the network.
+    Reading the next images and writing the last ones' files overlap with the network:
+    ``io_threads`` readers (as many images read ahead) and writers, by default
+    ``io_threads_for`` the predictor's device. Results come in the order of ``paths``.
     """
+    io_threads = io_threads or io_threads_for(predictor.device)
     out = Path(out)
     names = predictor.class_names
     colours = render.palette(len(names), colours)
@@ -425,12 +447,16 @@ def predict_images(
 
     overview = None
 
-    with ThreadPoolExecutor(max_workers=1) as reader, ThreadPoolExecutor(max_workers=1) as writer:
-        pending = []
-        upcoming = reader.submit(read, paths[0]) if paths else None
+    with (
+        ThreadPoolExecutor(max_workers=io_threads) as reader,
+        ThreadPoolExecutor(max_workers=io_threads) as writer,
+    ):
+        pending: deque = deque()
+        upcoming = deque(reader.submit(read, path) for path in paths[:io_threads])
         for i, path in enumerate(tqdm(paths, desc="predict", unit="image")):
-            image, error = upcoming.result()
-            upcoming = reader.submit(read, paths[i + 1]) if i + 1 < len(paths) else None
+            image, error = upcoming.popleft().result()
+            if i + io_threads < len(paths):
+                upcoming.append(reader.submit(read, paths[i + io_threads]))
             if error is not None:
                 failures.append((path, error))
                 if on_error:
@@ -438,6 +464,8 @@ def predict_images(
                 continue
             labels = predictor.labels(image)
             pending.append(writer.submit(_write_outputs, out, path.stem, image, labels, colours))
+            if len(pending) > 2 * io_threads:  # writers behind: wait rather than queue images
+                pending.popleft().result()
             measures = quantify.measure(labels, names, um_per_px)
             results.append(ImageResult(path.stem, image.shape[1], image.shape[0], measures))
             if len(thumbnails) < OVERVIEW_IMAGES:

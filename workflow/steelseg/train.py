@@ -142,7 +142,8 @@ def normalise(
     each pixel by its luminance (ITU-R 601 weights, as torchvision) in all three channels."""
     if colour == "grey":
         x = tvf.rgb_to_grayscale(x, num_output_channels=3)
-    return (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+    mean, std = (torch.tensor(v, device=x.device).view(1, 3, 1, 1) for v in (mean, std))
+    return (x - mean) / std
 
 
 def to_network_input(
