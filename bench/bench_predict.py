@@ -70,13 +70,12 @@ def one_model(
         if model == PIPELINE:
             network = torch.nn.Conv2d(3, 2, 1).to(predictor.device).eval()
             predictor.members = [(network, predictor.members[0][1])]
-        run = (io_threads,)
-        predict_images(images[:1], predictor, Path(tmp) / "warm", None, None, None, *run)
+        predict_images(images[:1], predictor, Path(tmp) / "warm", io_threads=io_threads)
         predictor.forward_seconds = 0.0
         if predictor.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats()
         start = time.perf_counter()
-        predict_images(images[1:], predictor, Path(tmp) / "out", None, None, None, *run)
+        predict_images(images[1:], predictor, Path(tmp) / "out", io_threads=io_threads)
         wall = time.perf_counter() - start
     n = len(images) - 1
     result = {

@@ -789,7 +789,7 @@ def predict_tiles(checkpoints, tiles_dir, split_path, set_name, out, batch_size,
     default=None,
     type=click.IntRange(1),
     help="Threads reading images ahead and writing outputs, each (default: 1 on the CPU; on a "
-    "GPU half the cores, at most 8).",
+    "GPU half the cores this job may use, at most 8).",
 )
 def predict(
     images,
