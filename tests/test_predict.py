@@ -266,9 +266,10 @@ def test_overview_is_drawn_once_its_columns_are_full(trained, tmp_path, monkeypa
 
 
 def test_several_io_threads_write_the_same_files_in_the_same_order(trained, tmp_path):
-    # Three readers ahead and three writers (a GPU's setting): seven images, a corrupt one
-    # among them, so the read-ahead, the writers' back-pressure and the error path all run.
-    for k in range(7):
+    # Three readers ahead and three writers (a GPU's setting): nine images, a corrupt one
+    # among them, so the read-ahead, the error path and the writers' back-pressure (more than
+    # 2 x 3 images queued: eight good ones) all run.
+    for k in range(9):
         io.write_png(tmp_path / "in" / f"m{k}.png", fresh_micrograph(40 + k, 96, 112)[0])
     (tmp_path / "in" / "m3.png").write_bytes(b"not a png")
     paths = predict.expand_inputs([tmp_path / "in"])
@@ -277,12 +278,12 @@ def test_several_io_threads_write_the_same_files_in_the_same_order(trained, tmp_
         for n in (1, 3)
     }
     for results, failures in runs.values():
-        assert [r.image for r in results] == ["m0", "m1", "m2", "m4", "m5", "m6"]
+        assert [r.image for r in results] == ["m0", "m1", "m2", "m4", "m5", "m6", "m7", "m8"]
         assert [p.name for p, _ in failures] == ["m3.png"]
     assert [r.measures for r in runs[1][0]] == [r.measures for r in runs[3][0]]
     for kind in ("masks", "overlays"):
         one, three = (sorted((tmp_path / f"out{n}" / kind).iterdir()) for n in (1, 3))
-        assert [p.name for p in one] == [p.name for p in three] and len(one) == 6
+        assert [p.name for p in one] == [p.name for p in three] and len(one) == 8
         assert all(a.read_bytes() == b.read_bytes() for a, b in zip(one, three, strict=True))
     csvs = [(tmp_path / f"out{n}" / "phase_fractions.csv").read_text() for n in (1, 3)]
     assert csvs[0] == csvs[1]
