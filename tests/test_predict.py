@@ -9,7 +9,7 @@ import pytest
 import tifffile
 import torch
 from PIL import Image
-from steelseg import io, predict, split, synth, tiles, train
+from steelseg import io, predict, quantify, split, synth, tiles, train
 from steelseg.dataset import load_dataset
 from steelseg.errors import SteelsegError
 from steelseg.models import build_model, fold_batchnorm
@@ -329,6 +329,7 @@ def test_corrupt_image_is_one_line_the_others_are_done_exit_2(trained, tmp_path)
     for seed, name in ((8, "good1.png"), (9, "good2.png")):
         io.write_png(tmp_path / "in" / name, fresh_micrograph(seed, 200, 240)[0])
     (tmp_path / "in" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    (tmp_path / "samples.tsv").write_text("image\tsample\ngood1\tS\ngood2.png\tS\nbroken\tS\n")
     result = subprocess.run(
         [
             sys.executable,
@@ -342,6 +343,8 @@ def test_corrupt_image_is_one_line_the_others_are_done_exit_2(trained, tmp_path)
             str(tmp_path / "out"),
             "--um-per-px",
             "0.5",
+            "--samples",
+            str(tmp_path / "samples.tsv"),
         ],
         capture_output=True,
         text=True,
@@ -362,12 +365,105 @@ def test_corrupt_image_is_one_line_the_others_are_done_exit_2(trained, tmp_path)
         assert float(row["fraction_ferrite"]) + pearlite == pytest.approx(1.0, abs=1e-5)
         assert float(row["carbon_wt_pct"]) == pytest.approx(0.022 + 0.748 * pearlite, abs=1e-5)
         assert float(row["intercept_um_pearlite"]) > 0 and row["astm_g_ferrite"]
+        # The CI is the one of the mask written beside it, over the default 4 x 4 fields.
+        mask = io.read_labels(tmp_path / "out" / "masks" / f"{row['image']}.png", 2)
+        ci = quantify.fraction_ci95(mask, 2)
+        assert float(row["ci95_pearlite"]) == pytest.approx(ci[1], abs=1e-6)
+        assert float(row["carbon_ci95_wt_pct"]) == pytest.approx(0.748 * ci[1], abs=1e-6)
     assert "lever rule" in result.stdout and "good1" in result.stdout
+    assert "E562" in result.stdout  # the CI's note
+    # The sample pools the 2 x 16 fields of the images that were read (the broken one is out).
+    with open(tmp_path / "out" / "phase_fractions_by_sample.csv") as handle:
+        (sample,) = list(csv.DictReader(handle))
+    masks = [io.read_labels(tmp_path / "out" / "masks" / f"good{i}.png", 2) for i in (1, 2)]
+    fields = np.concatenate([quantify.field_fractions(m, 2)[:, 1] for m in masks])
+    assert (sample["sample"], sample["images"], sample["fields"]) == ("S", "2", "32")
+    assert float(sample["fraction_pearlite"]) == pytest.approx(fields.mean(), abs=1e-6)
+    ci = 2.0395 * fields.std(ddof=1) / np.sqrt(32)  # t(0.975, 31) from the table
+    assert float(sample["ci95_pearlite"]) == pytest.approx(ci, rel=1e-4)
+    assert "per sample" in result.stdout
     assert "1 of 3 image(s) failed" in result.stdout
 
 
-def test_missing_checkpoint_is_an_error_before_any_output(tmp_path):
+def test_summary_caption_and_csv_give_each_fraction_its_ci(tmp_path):
+    names = ["ferrite", "pearlite"]
+    mask = np.zeros((64, 64), np.uint8)
+    mask[:, :20] = 1  # pearlite in the first 20 columns: fields 100 %, 25 %, 0 %, 0 % per row
+    measures = quantify.measure(mask, names)
+    result = predict.ImageResult("banded", 64, 64, measures)
+    headers, rows = predict.summary_rows([result], names)
+    assert headers[2:8] == [
+        "ferrite %",
+        "± 95 %",
+        "pearlite %",
+        "± 95 %",
+        "C wt% (lever rule)",
+        "± 95 %",
+    ]
+    ci = quantify.fraction_ci95(mask, 2)[1]
+    assert ci > 0.2  # four columns of fields that differ: a wide interval
+    assert rows[0][4:6] == [pytest.approx(100 * 20 / 64), pytest.approx(100 * ci)]
+    assert f"pearlite 31.2 ± {100 * ci:.1f} %" in predict.caption("banded", measures, names)
+    predict.write_fractions(tmp_path / "f.csv", [result], None)
+    with open(tmp_path / "f.csv") as handle:
+        row = next(csv.DictReader(handle))
+    assert float(row["ci95_pearlite"]) == pytest.approx(ci, abs=1e-6)
+    unmeasured = predict.ImageResult("one", 64, 64, quantify.measure(mask, names, fields=1))
+    assert predict.summary_rows([unmeasured], names)[1][0][5] == "—"
+
+
+def test_samples_pool_their_images_fields(tmp_path):
+    names = ["ferrite", "pearlite"]
+    # Image a: fields 0.1 and 0.3 (pearlite); image b: 0.5 and 0.7; c alone: 0.2, 0.2.
+    results = [
+        predict.ImageResult(name, 8, 4, {}, np.array([[1 - f, f] for f in fractions]))
+        for name, fractions in (("a", (0.1, 0.3)), ("b", (0.5, 0.7)), ("c", (0.2, 0.2)))
+    ]
+    pooled = predict.pool_by_sample(results, {"a": "S1", "b": "S1", "c": "S2"}, names)
+    assert [(s.sample, s.images, s.fields) for s in pooled] == [("S1", 2, 4), ("S2", 1, 2)]
+    s1 = pooled[0].measures
+    # Four fields 0.1, 0.3, 0.5, 0.7: mean 0.4, s = sqrt(0.2 / 3), t(0.975, 3) = 3.1824 (table).
+    assert s1["fraction_pearlite"] == pytest.approx(0.4)
+    assert s1["ci95_pearlite"] == pytest.approx(3.1824 * np.sqrt(0.2 / 3) / 2, rel=1e-4)
+    assert s1["carbon_wt_pct"] == pytest.approx(0.022 + 0.4 * 0.748)
+    assert pooled[1].measures["ci95_pearlite"] == 0
+    predict.write_sample_fractions(tmp_path / "s.csv", pooled)
+    with open(tmp_path / "s.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["sample"] for r in rows] == ["S1", "S2"] and rows[0]["fields"] == "4"
+    headers, table = predict.sample_summary_rows(pooled, names)
+    assert headers[:5] == ["sample", "images", "fields", "ferrite %", "± 95 %"]
+    assert table[0][5] == pytest.approx(40.0)
+
+
+def test_samples_sheet_must_name_every_image(tmp_path):
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("image\tsample\none.png\tA\ntwo\tB\n")
+    images = [tmp_path / "one.png", tmp_path / "two.tif"]
+    assert predict.read_samples(sheet, images) == {"one": "A", "two": "B"}
+    with pytest.raises(SteelsegError, match=r"samples.tsv: no sample for image\(s\) three; add"):
+        predict.read_samples(sheet, [*images, tmp_path / "three.png"])
+    sheet.write_text("name\tsample\none\tA\n")
+    with pytest.raises(SteelsegError, match="missing: image"):
+        predict.read_samples(sheet, images)
+    sheet.write_text("image\tsample\none\tA\ntwo\t\n")
+    with pytest.raises(
+        SteelsegError, match="samples.tsv, line 3: needs an image name and a sample"
+    ):
+        predict.read_samples(sheet, images)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ([], "none.pt: checkpoint not found"),
+        (["--samples", "SHEET"], "samples.tsv: no sample for image(s) a; add a row"),
+    ],
+    ids=["missing-checkpoint", "image-not-in-samples-sheet"],
+)
+def test_bad_inputs_are_one_line_errors_before_any_output(tmp_path, extra, message):
     io.write_png(tmp_path / "a.png", np.zeros((32, 32, 3), np.uint8))
+    (tmp_path / "samples.tsv").write_text("image\tsample\nb\tS\n")
     result = subprocess.run(
         [
             sys.executable,
@@ -379,11 +475,13 @@ def test_missing_checkpoint_is_an_error_before_any_output(tmp_path):
             str(tmp_path / "none.pt"),
             "--out",
             str(tmp_path / "out"),
+            *(str(tmp_path / "samples.tsv") if e == "SHEET" else e for e in extra),
         ],
         capture_output=True,
         text=True,
     )
-    assert result.returncode == 2 and "none.pt: checkpoint not found" in result.stderr
+    assert result.returncode == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
 
 

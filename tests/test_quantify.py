@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy import ndimage
 from steelseg import quantify
 
 
@@ -54,12 +55,59 @@ def test_measure_with_and_without_a_pixel_size():
     rows, cols = np.indices((100, 100)) // 10
     board = ((rows + cols) % 2).astype(np.uint8)
     plain = quantify.measure(board, ["ferrite", "pearlite"])
+    # 4 x 4 fields of 25 px, each over 2.5 x 2.5 squares: 300 or 325 of its 625 px are class 1
+    # (0.48 or 0.52, eight fields each), so s = 0.02 sqrt(16/15); t(0.975, 15) = 2.1314 (table).
+    ci = 2.1314 * 0.02 * np.sqrt(16 / 15) / np.sqrt(16)
     assert plain == {
         "fraction_ferrite": 0.5,
         "fraction_pearlite": 0.5,
+        "ci95_ferrite": pytest.approx(ci, rel=1e-4),
+        "ci95_pearlite": pytest.approx(ci, rel=1e-4),
         "carbon_wt_pct": pytest.approx(0.022 + 0.5 * 0.748),
+        "carbon_ci95_wt_pct": pytest.approx(ci * 0.748, rel=1e-4),
     }
     scaled = quantify.measure(board, ["ferrite", "pearlite"], um_per_px=2.0)
     assert scaled["intercept_um_pearlite"] == pytest.approx(2.0 * 50 / 4.5)
     g = quantify.astm_grain_size_number(scaled["intercept_um_pearlite"] / 1000)
     assert scaled["astm_g_pearlite"] == pytest.approx(g)
+
+
+def test_fields_tile_every_image_size():
+    mask = np.zeros((7, 5), np.uint8)
+    mask[:, 0] = 1  # the first column
+    per_field = quantify.field_fractions(mask, 2, grid=2)  # 4 x 3 and 3 x 3 px high, 3 / 2 wide
+    np.testing.assert_allclose(per_field[:, 1], [1 / 3, 0, 1 / 3, 0])
+    # A side shorter than the grid gets one field per pixel; a single field has no CI.
+    assert quantify.field_fractions(np.zeros((2, 9), np.uint8), 2, grid=4).shape == (8, 2)
+    assert quantify.fraction_ci95(np.zeros((1, 1), np.uint8), 2) is None
+    single = quantify.measure(mask, ["ferrite", "pearlite"], fields=1)
+    assert single["ci95_pearlite"] is None and single["carbon_ci95_wt_pct"] is None
+    # One phase everywhere: no spread, no uncertainty.
+    np.testing.assert_array_equal(quantify.fraction_ci95(np.ones((64, 64), np.uint8), 2), [0, 0])
+
+
+def coverage(texture_px: float) -> float:
+    """Thresholded Gaussian noise (correlation ~``texture_px``, 40 % class 1) cut into 200 crops
+    of 128 px: the share of crops whose CI (4 x 4 fields of 32 px) holds the population's
+    fraction."""
+    rng = np.random.default_rng(7)
+    noise = ndimage.gaussian_filter(rng.standard_normal((20 * 128, 10 * 128)), texture_px)
+    field = (noise > np.quantile(noise, 0.6)).astype(np.uint8)
+    population = field.mean()
+    covered = []
+    for y in range(0, field.shape[0], 128):
+        for x in range(0, field.shape[1], 128):
+            crop = field[y : y + 128, x : x + 128]
+            covered.append(abs(crop.mean() - population) <= quantify.fraction_ci95(crop, 2)[1])
+    assert len(covered) == 200
+    return float(np.mean(covered))
+
+
+def test_ci_covers_the_population_fraction_95_percent_of_the_time():
+    # Fields much wider than the texture: about independent, so about 95 % (measured 0.93).
+    assert 0.90 <= coverage(3.0) <= 0.99
+
+
+def test_ci_is_too_narrow_where_fields_are_not_much_wider_than_the_texture():
+    # The caveat the README states: neighbouring fields then share structures (measured 0.76).
+    assert coverage(16.0) < 0.85

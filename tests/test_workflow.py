@@ -53,6 +53,7 @@ def test_smoke_run_from_nothing_to_trained_models(tmp_path):
     assert [r["image"] for r in fractions] == ["odd_size", "sixteen_bit"]
     for row in fractions:
         assert float(row["fraction_ferrite"]) + float(row["fraction_pearlite"]) == pytest.approx(1)
+        assert 0 <= float(row["ci95_pearlite"]) < 0.5  # predict.fields: 4 by default
         mask = io.read_labels(predicted / "masks" / f"{row['image']}.png", 2)
         assert mask.shape == (150, 230)
     assert (predicted / "overview.png").stat().st_size > 10_000
@@ -60,12 +61,14 @@ def test_smoke_run_from_nothing_to_trained_models(tmp_path):
     # model's predictions, which stay as they were.
     before = (predicted / "phase_fractions.csv").read_bytes()
     member = "results/smoke/models/deeplabv3plus_resnet18/checkpoint.pt"
+    sheet = tmp_path / "samples.tsv"  # and predict.samples: both images one specimen
+    sheet.write_text("image\tsample\nodd_size\tS\nsixteen_bit.tif\tS\n")
     ensemble = snakemake(
         tmp_path,
         "--configfile",
         str(REPO / "workflow/presets/smoke.yaml"),
         "--config",
-        f"predict={{'images': '{new}', 'ensemble': ['{member}']}}",
+        f"predict={{'images': '{new}', 'ensemble': ['{member}'], 'samples': '{sheet}'}}",
     )
     assert ensemble.returncode == 0, ensemble.stdout[-3000:]
     # Nothing runs but the ensemble's predict (and the target rule).
@@ -75,6 +78,9 @@ def test_smoke_run_from_nothing_to_trained_models(tmp_path):
     assert "wrote 2 mask(s)" in log
     with open(averaged / "phase_fractions.csv") as handle:
         assert [r["image"] for r in csv.DictReader(handle)] == ["odd_size", "sixteen_bit"]
+    with open(averaged / "phase_fractions_by_sample.csv") as handle:
+        (sample,) = list(csv.DictReader(handle))
+    assert (sample["sample"], sample["images"], sample["fields"]) == ("S", "2", "32")
     assert (predicted / "phase_fractions.csv").read_bytes() == before
     quality = json.loads((out / "rf_quality.json").read_text())
     assert quality["reference"] == "exact_truth" and quality["pixel_accuracy"] > 0.9
@@ -232,6 +238,10 @@ def check_report_opens_in_chromium(report: Path) -> None:
             "predict: {images: IMAGES, ensemble: [/no/such/checkpoint.pt]}",
             "predict.ensemble '/no/such/checkpoint.pt' is not a file",
         ),
+        (
+            "predict: {images: IMAGES, samples: /no/such/samples.tsv}",
+            "predict.samples '/no/such/samples.tsv' is not a file",
+        ),
     ],
     ids=[
         "typo",
@@ -249,6 +259,7 @@ def check_report_opens_in_chromium(report: Path) -> None:
         "colony-density-reversed",
         "truth-labels-without-truth",
         "missing-ensemble-checkpoint",
+        "missing-samples-sheet",
     ],
 )
 def test_config_errors_stop_at_start_up_naming_the_key(tmp_path, override, message):

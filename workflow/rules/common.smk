@@ -98,6 +98,12 @@ def _check_config():
                 f"config: predict.ensemble '{path}' is not a file; give the checkpoint.pt of "
                 "a model trained on the same classes, or remove it"
             )
+    for sheet in predict_samples():
+        if not os.path.isfile(sheet):
+            raise ValueError(
+                f"config: predict.samples '{sheet}' is not a file; give a tab-separated "
+                "samples.tsv with columns image, sample, or remove it"
+            )
     if predict["images"] and not predict_inputs():
         raise ValueError(
             f"config: predict.images '{predict['images']}' matches no PNG, TIFF or JPEG file; "
@@ -106,6 +112,12 @@ def _check_config():
 
 
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
+
+
+def predict_samples():
+    """The predict rule's samples.tsv where one is configured (an input: editing it reruns)."""
+    where = config["predict"]["samples"]
+    return [os.path.expandvars(where)] if where else []
 
 
 def predict_inputs():
@@ -341,11 +353,13 @@ def predict_options():
     p = config["predict"]
     classes = config["dataset"]["classes"]
     options = (
-        f"{window_options()} --scale {p['scale']} "
+        f"{window_options()} --scale {p['scale']} --fields {p['fields']} "
         f"--colors '{','.join(c['color'] for c in classes)}'"
     )
     if p["um_per_px"]:
         options += f" --um-per-px {p['um_per_px']}"
+    for sheet in predict_samples():
+        options += f" --samples {shlex.quote(sheet)}"
     return options
 
 

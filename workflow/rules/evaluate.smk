@@ -239,6 +239,7 @@ rule predict:
     input:
         checkpoints=predict_checkpoints(),
         images=predict_inputs(),
+        samples=predict_samples(),
     output:
         directory(PREDICTIONS),
     log:

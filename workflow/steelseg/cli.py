@@ -777,6 +777,22 @@ def predict_tiles(checkpoints, tiles_dir, split_path, set_name, out, batch_size,
     help="Micrometres per pixel: adds mean linear intercepts and ASTM E112 G per phase.",
 )
 @click.option(
+    "--fields",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Cut each image into N x N fields: the fractions' 95 % confidence half-width comes "
+    "from their spread over the fields (ASTM E562/E1245); 1 = none.",
+)
+@click.option(
+    "--samples",
+    "samples_file",
+    default=None,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="samples.tsv (columns image, sample): also pool each sample's fields across its "
+    "images into phase_fractions_by_sample.csv (a specimen's fraction and its CI).",
+)
+@click.option(
     "--colors",
     default=None,
     callback=_comma_list(str),
@@ -801,6 +817,8 @@ def predict(
     tta,
     scale,
     um_per_px,
+    fields,
+    samples_file,
     colors,
     device,
     threads,
@@ -814,11 +832,21 @@ def predict(
     import torch
     from tqdm import tqdm
 
-    from .predict import SlidingWindow, WindowSpec, expand_inputs, predict_images, summary_rows
-    from .quantify import INTERCEPT_NOTE, LEVER_RULE_NOTE
+    from .predict import (
+        SlidingWindow,
+        WindowSpec,
+        expand_inputs,
+        pool_by_sample,
+        predict_images,
+        read_samples,
+        sample_summary_rows,
+        summary_rows,
+    )
+    from .quantify import CI_NOTE, INTERCEPT_NOTE, LEVER_RULE_NOTE
 
     torch.set_num_threads(threads)
     paths = expand_inputs(list(images))
+    sample_of = read_samples(samples_file, paths) if samples_file else None
     window = WindowSpec(tile=tile, overlap=overlap, batch_size=batch_size, tta=tta, scale=scale)
     predictor = SlidingWindow(checkpoints, window, device)
 
@@ -826,16 +854,24 @@ def predict(
         tqdm.write(f"steelseg: error: {exc}", file=sys.stderr)
 
     results, failures = predict_images(
-        paths, predictor, out, colors, um_per_px, report_error, io_threads
+        paths, predictor, out, colors, um_per_px, report_error, io_threads, fields, sample_of
     )
     if results:
         headers, rows = summary_rows(results, predictor.class_names)
         click.echo(tabulate(rows, headers=headers, floatfmt=".3f"))
+        if sample_of:
+            by_sample = pool_by_sample(results, sample_of, predictor.class_names)
+            headers, rows = sample_summary_rows(by_sample, predictor.class_names)
+            click.echo("\nper sample, the fields of its images pooled:")
+            click.echo(tabulate(rows, headers=headers, floatfmt=".3f"))
+        if fields > 1:
+            click.echo(f"note: {CI_NOTE}")
         if results[0].measures["carbon_wt_pct"] is not None:
             click.echo(f"note: {LEVER_RULE_NOTE}")
         if um_per_px:
             click.echo(f"note: {INTERCEPT_NOTE}")
-        click.echo(f"wrote {len(results)} mask(s), overlays and phase_fractions.csv to {out}")
+        tables = "phase_fractions.csv" + (" and _by_sample.csv" if sample_of else "")
+        click.echo(f"wrote {len(results)} mask(s), overlays and {tables} to {out}")
     if failures:
         click.echo(f"{len(failures)} of {len(paths)} image(s) failed (see the errors above)")
         sys.exit(2)

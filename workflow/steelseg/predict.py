@@ -74,11 +74,8 @@ def normalise(
     was trained; checkpoints from before ``colour`` existed saw RGB. With ``device`` the bytes
     go there first and the arithmetic runs there: a quarter of the float copy, and on a GPU the
     CPU is left to the reader and writer threads."""
-    if device is not None:
-        images = torch.from_numpy(np.require(images, requirements=("C", "W"))).to(device)
-    return to_network_input(
-        images, checkpoint["mean"], checkpoint["std"], checkpoint.get("colour", "rgb")
-    )
+    colour = checkpoint.get("colour", "rgb")
+    return to_network_input(images, checkpoint["mean"], checkpoint["std"], colour, device)
 
 
 def checkpoint_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
@@ -389,6 +386,54 @@ class ImageResult:
     width: int
     height: int
     measures: dict[str, object]
+    fields: np.ndarray | None = None  # quantify.field_fractions: pooled per sample
+
+
+@dataclass
+class SampleResult:
+    sample: str
+    images: int
+    fields: int
+    measures: dict[str, object]
+
+
+def read_samples(path: str | Path, images: list[Path]) -> dict[str, str]:
+    """Image name -> sample from a samples.tsv (columns image, sample; names with or without
+    their extension), checked to name every image before any is predicted."""
+    rows = io.read_table(path, ("image", "sample"), "give a tab-separated file: image, sample")
+    sample_of = {}
+    for line, row in enumerate(rows, start=2):
+        name, sample = ((row[key] or "").strip() for key in ("image", "sample"))
+        if not name or not sample:
+            raise SteelsegError(f"{path}, line {line}: needs an image name and a sample")
+        if Path(name).suffix.lower() in io.IMAGE_SUFFIXES:
+            name = Path(name).stem
+        sample_of[name] = sample
+    missing = [p.stem for p in images if p.stem not in sample_of]
+    if missing:
+        shown = ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
+        raise SteelsegError(
+            f"{path}: no sample for image(s) {shown}; add a row (image<TAB>sample) for each"
+        )
+    return sample_of
+
+
+def pool_by_sample(
+    results: list[ImageResult], sample_of: dict[str, str], class_names: list[str]
+) -> list[SampleResult]:
+    """One result per sample, in order of first appearance: its images' fields pooled."""
+    groups: dict[str, list[ImageResult]] = {}
+    for r in results:
+        groups.setdefault(sample_of[r.image], []).append(r)
+    return [
+        SampleResult(
+            sample,
+            len(members),
+            sum(len(r.fields) for r in members),
+            quantify.pooled_measures([r.fields for r in members], class_names),
+        )
+        for sample, members in groups.items()
+    ]
 
 
 def _write_outputs(out: Path, name: str, image, labels, colours) -> None:
@@ -419,6 +464,8 @@ def predict_images(
     um_per_px: float | None = None,
     on_error: Callable[[SteelsegError], None] | None = None,
     io_threads: int | None = None,
+    fields: int = quantify.FIELDS,
+    sample_of: dict[str, str] | None = None,
 ) -> tuple[list[ImageResult], list[tuple[Path, SteelsegError]]]:
     """Segment every image: masks/, overlays/ and phase_fractions.csv under ``out``.
 
@@ -426,6 +473,9 @@ def predict_images(
     Reading the next images and writing the last ones' files overlap with the network:
     ``io_threads`` readers (as many images read ahead) and writers, by default
     ``io_threads_for`` the predictor's device. Results come in the order of ``paths``.
+    Fractions get a 95 % CI over ``fields`` x ``fields`` fields (``quantify.measure``); with
+    ``sample_of`` (``read_samples``) each sample's fields are pooled into
+    phase_fractions_by_sample.csv too.
     """
     io_threads = io_threads or io_threads_for(predictor.device)
     out = Path(out)
@@ -466,8 +516,10 @@ def predict_images(
             pending.append(writer.submit(_write_outputs, out, path.stem, image, labels, colours))
             if len(pending) > 2 * io_threads:  # writers behind: wait rather than queue images
                 pending.popleft().result()
-            measures = quantify.measure(labels, names, um_per_px)
-            results.append(ImageResult(path.stem, image.shape[1], image.shape[0], measures))
+            per_field = quantify.field_fractions(labels, len(names), fields)
+            measures = quantify.measure(labels, names, um_per_px, per_field=per_field)
+            height, width = image.shape[:2]
+            results.append(ImageResult(path.stem, width, height, measures, per_field))
             if len(thumbnails) < OVERVIEW_IMAGES:
                 step = max(1, math.ceil(max(image.shape[:2]) / 512))
                 small, small_labels = image[::step, ::step], labels[::step, ::step]
@@ -489,6 +541,9 @@ def predict_images(
                 job.result()
     if results:
         write_fractions(out / "phase_fractions.csv", results, um_per_px)
+        if sample_of:
+            by_sample = pool_by_sample(results, sample_of, names)
+            write_sample_fractions(out / "phase_fractions_by_sample.csv", by_sample)
     return results, failures
 
 
@@ -496,49 +551,93 @@ def caption(name: str, measures: dict[str, object], class_names: list[str]) -> s
     """Image name over its phase fractions (and lever-rule carbon where it applies)."""
     pearlite = quantify.ferrite_pearlite(class_names)
     if pearlite is not None:
-        text = f"pearlite {100 * measures['fraction_' + class_names[pearlite]]:.1f} %"
+        pearlite_name = class_names[pearlite]
+        text = f"pearlite {100 * measures['fraction_' + pearlite_name]:.1f}"
+        ci = measures[f"ci95_{pearlite_name}"]
+        text += " %" if ci is None else f" ± {100 * ci:.1f} %"
         return f"{name}\n{text}, C ~ {measures['carbon_wt_pct']:.2f} wt%"
     return (
         name + "\n" + ", ".join(f"{n} {100 * measures['fraction_' + n]:.0f} %" for n in class_names)
     )
 
 
-def summary_rows(
-    results: list[ImageResult], class_names: list[str]
-) -> tuple[list[str], list[list[object]]]:
-    """Headers and rows of the table printed after prediction: % per class, C, intercepts."""
-    first = results[0].measures
-    headers = ["image", "size"] + [f"{n} %" for n in class_names]
-    keys = [f"fraction_{n}" for n in class_names]
+def _columns(first: dict[str, object], class_names: list[str]) -> tuple[list[str], list[str]]:
+    """Headers and measure keys of a summary table: % per class with its 95 % CI, C,
+    intercepts (those the measures have)."""
+    headers, keys = [], []
+    for n in class_names:
+        headers += [f"{n} %", "± 95 %"]
+        keys += [f"fraction_{n}", f"ci95_{n}"]
     if first.get("carbon_wt_pct") is not None:
-        headers.append("C wt% (lever rule)")
-        keys.append("carbon_wt_pct")
+        headers += ["C wt% (lever rule)", "± 95 %"]
+        keys += ["carbon_wt_pct", "carbon_ci95_wt_pct"]
     for n in class_names:
         if f"intercept_um_{n}" in first:
             headers += [f"{n} intercept um", f"{n} ASTM G"]
             keys += [f"intercept_um_{n}", f"astm_g_{n}"]
-    rows = []
-    for r in results:
-        values = [100 * r.measures[k] if k.startswith("fraction_") else r.measures[k] for k in keys]
-        rows.append([r.image, f"{r.width}x{r.height}", *["—" if v is None else v for v in values]])
-    return headers, rows
+    return headers, keys
+
+
+def _shown(key: str, value):
+    if value is None:
+        return "—"
+    return 100 * value if key.startswith(("fraction_", "ci95_")) else value
+
+
+def summary_rows(
+    results: list[ImageResult], class_names: list[str]
+) -> tuple[list[str], list[list[object]]]:
+    """Headers and rows of the table printed after prediction, one row per image."""
+    headers, keys = _columns(results[0].measures, class_names)
+    rows = [
+        [r.image, f"{r.width}x{r.height}", *(_shown(k, r.measures[k]) for k in keys)]
+        for r in results
+    ]
+    return ["image", "size", *headers], rows
+
+
+def sample_summary_rows(
+    samples: list[SampleResult], class_names: list[str]
+) -> tuple[list[str], list[list[object]]]:
+    """Headers and rows of the per-sample table: each sample's fields pooled."""
+    headers, keys = _columns(samples[0].measures, class_names)
+    rows = [
+        [s.sample, s.images, s.fields, *(_shown(k, s.measures[k]) for k in keys)] for s in samples
+    ]
+    return ["sample", "images", "fields", *headers], rows
+
+
+def _cell(value):
+    """A CSV cell: empty where a value does not apply, floats to 6 decimals."""
+    return "" if value is None else round(value, 6) if isinstance(value, float) else value
 
 
 def write_fractions(path: Path, results: list[ImageResult], um_per_px: float | None) -> None:
     """phase_fractions.csv: one row per image; empty cells where a value does not apply."""
-
-    def cell(value):
-        return "" if value is None else round(value, 6) if isinstance(value, float) else value
-
     rows = [
         {
             "image": r.image,
             "width": r.width,
             "height": r.height,
-            "um_per_px": cell(um_per_px),
-            **{k: cell(v) for k, v in r.measures.items()},
+            "um_per_px": _cell(um_per_px),
+            **{k: _cell(v) for k, v in r.measures.items()},
         }
         for r in results
+    ]
+    with io.atomic_file(path) as tmp:
+        write_sheet(tmp, rows, delimiter=",")
+
+
+def write_sample_fractions(path: Path, samples: list[SampleResult]) -> None:
+    """phase_fractions_by_sample.csv: one row per sample, its images' fields pooled."""
+    rows = [
+        {
+            "sample": s.sample,
+            "images": s.images,
+            "fields": s.fields,
+            **{k: _cell(v) for k, v in s.measures.items()},
+        }
+        for s in samples
     ]
     with io.atomic_file(path) as tmp:
         write_sheet(tmp, rows, delimiter=",")

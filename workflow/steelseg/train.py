@@ -128,10 +128,15 @@ def class_weights(masks: np.ndarray, tiles: np.ndarray, num_classes: int) -> np.
     return weights.astype(np.float32)
 
 
-def to_unit_float(images: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """uint8 (N, H, W, 3) -> float (N, 3, H, W) in [0, 1]."""
+def to_unit_float(
+    images: np.ndarray | torch.Tensor, device: torch.device | None = None
+) -> torch.Tensor:
+    """uint8 (N, H, W, 3) -> float (N, 3, H, W) in [0, 1], on ``device`` where given (the
+    bytes go there first: a quarter of the float copy's traffic)."""
     if isinstance(images, np.ndarray):  # torch wants writable memory (decoded PNGs are not)
         images = torch.from_numpy(np.require(images, requirements=("C", "W")))
+    if device is not None:
+        images = images.to(device)
     return images.permute(0, 3, 1, 2).float().div_(255)
 
 
@@ -147,11 +152,16 @@ def normalise(
 
 
 def to_network_input(
-    images: np.ndarray | torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD, colour: str = "rgb"
+    images: np.ndarray | torch.Tensor,
+    mean=IMAGENET_MEAN,
+    std=IMAGENET_STD,
+    colour: str = "rgb",
+    device: torch.device | None = None,
 ):
-    """uint8 (N, H, W, 3) -> float (N, 3, H, W) scaled to [0, 1] and normalised: the one
-    transform that training and inference share (training may augment between the two)."""
-    return normalise(to_unit_float(images), mean, std, colour)
+    """uint8 (N, H, W, 3) -> float (N, 3, H, W) scaled to [0, 1] and normalised (on
+    ``device`` where given): the one transform that training and inference share (training
+    may augment between the two)."""
+    return normalise(to_unit_float(images, device), mean, std, colour)
 
 
 def forward(model: nn.Module, images: torch.Tensor, device: torch.device) -> torch.Tensor:
