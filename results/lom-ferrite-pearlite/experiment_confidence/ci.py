@@ -1,0 +1,114 @@
+"""How sure is one 256 px crop's pearlite fraction? `steelseg predict`'s 95 % confidence
+half-width (quantify.fraction_ci95: ASTM E562/E1245 statistics over N x N fields of the image),
+first checked where the answer is known, then put on the real crops.
+
+1. Calibration: the exact truth of each synthetic overview of DATASET (samples with 15 px
+   grains, the real crops' grains at the preset scale) cut into crops of 320 px (the real crops'
+   256 px times the preset 1.25); for each crop its fraction +- CI, and whether the interval holds
+   the whole overview's true fraction. About 95 % of them should, if the CI means what it says.
+2. The real crops: fraction +- CI of the masks in MASKS_DIR (a model's, at the preset) and of 41's
+   lightness threshold (granulometry.py's `dark`), per crop and per steel (the two crops' fields
+   pooled), against the lever-rule bands of issue 5.
+
+    python ci.py REAL_DIR MASKS_DIR DATASET > ci.md
+"""
+
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from steelseg import quantify
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "experiment_grain_colonies"))
+from granulometry import dark as threshold  # noqa: E402
+
+CROP = 320  # px: 256 x 1.25
+GRIDS = (4, 8)  # fields per side: steelseg predict's default, and finer
+BANDS = {"sae1020": (0.15, 0.35), "sae1045": (0.50, 0.75)}
+
+
+def calibration(dataset: str) -> None:
+    print(
+        f"### Calibration on the exact truth of {dataset}'s 15 px overviews, crops of {CROP} px\n"
+    )
+    print(
+        "| sample | true % (image) | crops | crop % (range) | "
+        + "crop % (sd) | crops in the band of their carbon | "
+        + " | ".join(f"{g}×{g}: median ± | {g}×{g}: holds the image's %" for g in GRIDS)
+        + " |"
+    )
+    print("|---|---|---|---|---|---|" + "---|---|" * len(GRIDS))
+    with open(Path(dataset) / "samples.tsv", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle, delimiter="\t") if r["grain_size_px"] == "15.0"]
+    for sample in sorted({r["sample"] for r in rows}):
+        fractions, truths, widths = [], [], {g: [] for g in GRIDS}
+        held = {g: [] for g in GRIDS}
+        for r in (r for r in rows if r["sample"] == sample):
+            truth = np.asarray(Image.open(Path(dataset) / "truth" / f"{r['image']}.png")) > 0
+            whole = truth.mean()
+            truths.append(whole)
+            for y in range(0, truth.shape[0] - CROP + 1, CROP):
+                for x in range(0, truth.shape[1] - CROP + 1, CROP):
+                    crop = truth[y : y + CROP, x : x + CROP].astype(np.uint8)
+                    fractions.append(crop.mean())
+                    for g in GRIDS:
+                        ci = quantify.fraction_ci95(crop, 2, g)[1]
+                        widths[g].append(ci)
+                        held[g].append(abs(crop.mean() - whole) <= ci)
+        low, high = BANDS["sae1045" if float(r["carbon_wt_pct"]) > 0.3 else "sae1020"]
+        inside = [low <= f <= high for f in fractions]
+        cells = [
+            f"{100 * np.mean(truths):.1f}",
+            str(len(fractions)),
+            f"{100 * min(fractions):.1f}–{100 * max(fractions):.1f}",
+            f"{100 * np.std(fractions, ddof=1):.1f}",
+            f"{100 * np.mean(inside):.0f} % ({100 * low:.0f}–{100 * high:.0f})",
+        ]
+        for g in GRIDS:
+            cells += [f"{100 * np.median(widths[g]):.1f}", f"{100 * np.mean(held[g]):.0f} %"]
+        print(f"| {sample} | " + " | ".join(cells) + " |")
+
+
+def pooled(masks: list[np.ndarray], grid: int) -> tuple[float, float]:
+    """Pearlite mean and 95 % half-width over the fields of several images (E562: pooled)."""
+    fields = [quantify.field_fractions(m, 2, grid) for m in masks]
+    measures = quantify.pooled_measures(fields, ["ferrite", "pearlite"])
+    return measures["fraction_pearlite"], measures["ci95_pearlite"]
+
+
+def real_crops(real: str, masks_dir: str) -> None:
+    print("\n### The real crops: pearlite % ± 95 % half-width\n")
+    print(
+        "| masks | image | band % | "
+        + " | ".join(f"{g}×{g} fields | interval meets the band" for g in GRIDS)
+        + " |"
+    )
+    print("|---|---|---|" + "---|---|" * len(GRIDS))
+    sets = {"model (MASKS_DIR)": {}, "lightness threshold": {}}
+    for path in sorted(Path(real).glob("*.png")):
+        rgb = np.asarray(Image.open(path).convert("RGB"))
+        sets["lightness threshold"][path.stem] = threshold(rgb / 255.0).astype(np.uint8)
+        model = np.asarray(Image.open(Path(masks_dir) / path.name))
+        sets["model (MASKS_DIR)"][path.stem] = (model > 0).astype(np.uint8)
+    for label, masks in sets.items():
+        groups = [(name, [m]) for name, m in masks.items()]
+        for steel in BANDS:
+            groups.append(
+                (f"{steel}, both crops", [m for n, m in masks.items() if n.startswith(steel)])
+            )
+        for name, group in groups:
+            low, high = BANDS[name[:7]]
+            cells = [f"{100 * low:.0f}–{100 * high:.0f}"]
+            for g in GRIDS:
+                mean, ci = pooled(group, g)
+                meets = mean + ci >= low and mean - ci <= high
+                cells += [f"{100 * mean:.1f} ± {100 * ci:.1f}", "yes" if meets else "no"]
+            print(f"| {label} | {name} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    real, masks_dir, dataset = sys.argv[1:4]
+    calibration(dataset)
+    real_crops(real, masks_dir)
