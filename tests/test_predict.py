@@ -219,7 +219,7 @@ def test_any_size_and_any_input_format(trained, tmp_path):
     gray = np.round(image.mean(-1)).astype(np.uint16) * 257
     Image.fromarray(gray).save(tmp_path / "gray16.png")
     paths = predict.expand_inputs([tmp_path])
-    results, failures = predict.predict_images(
+    results, failures, _ = predict.predict_images(
         paths, window(trained), tmp_path / "out", colours=["#FFFFFF", "#000000"]
     )
     assert not failures and len(results) == 5
@@ -254,7 +254,7 @@ def test_overview_is_drawn_once_its_columns_are_full(trained, tmp_path, monkeypa
         io.write_png(tmp_path / "in" / f"m{k}.png", fresh_micrograph(20 + k, 64, 80)[0])
     (tmp_path / "in" / "m5.png").write_bytes(b"not a png")  # fails after the overview is full
     paths = predict.expand_inputs([tmp_path / "in"])
-    results, failures = predict.predict_images(paths, window(trained), tmp_path / "out")
+    results, failures, _ = predict.predict_images(paths, window(trained), tmp_path / "out")
     assert len(results) == 5 and len(failures) == 1
     assert drawn == [(3, f"{MODEL}: first 3 of 6 images given")]
     overview = Image.open(tmp_path / "out" / "overview.png")
@@ -277,7 +277,7 @@ def test_several_io_threads_write_the_same_files_in_the_same_order(trained, tmp_
         n: predict.predict_images(paths, window(trained), tmp_path / f"out{n}", io_threads=n)
         for n in (1, 3)
     }
-    for results, failures in runs.values():
+    for results, failures, _ in runs.values():
         assert [r.image for r in results] == ["m0", "m1", "m2", "m4", "m5", "m6", "m7", "m8"]
         assert [p.name for p, _ in failures] == ["m3.png"]
     assert [r.measures for r in runs[1][0]] == [r.measures for r in runs[3][0]]
@@ -408,7 +408,9 @@ def test_summary_caption_and_csv_give_each_fraction_its_ci(tmp_path):
     with open(tmp_path / "f.csv") as handle:
         row = next(csv.DictReader(handle))
     assert float(row["ci95_pearlite"]) == pytest.approx(ci, abs=1e-6)
-    unmeasured = predict.ImageResult("one", 64, 64, quantify.measure(mask, names, fields=1))
+    unmeasured = predict.ImageResult(
+        "one", 64, 64, quantify.measure(mask, names, sampling=quantify.Sampling(1))
+    )
     assert predict.summary_rows([unmeasured], names)[1][0][5] == "—"
 
 
@@ -416,7 +418,9 @@ def test_samples_pool_their_images_fields(tmp_path):
     names = ["ferrite", "pearlite"]
     # Image a: fields 0.1 and 0.3 (pearlite); image b: 0.5 and 0.7; c alone: 0.2, 0.2.
     results = [
-        predict.ImageResult(name, 8, 4, {}, np.array([[1 - f, f] for f in fractions]))
+        predict.ImageResult(
+            name, 8, 4, {}, quantify.Spread(np.array([[1 - f, f] for f in fractions]), None)
+        )
         for name, fractions in (("a", (0.1, 0.3)), ("b", (0.5, 0.7)), ("c", (0.2, 0.2)))
     ]
     pooled = predict.pool_by_sample(results, {"a": "S1", "b": "S1", "c": "S2"}, names)

@@ -65,6 +65,7 @@ def test_measure_with_and_without_a_pixel_size():
         "ci95_pearlite": pytest.approx(ci, rel=1e-4),
         "carbon_wt_pct": pytest.approx(0.022 + 0.5 * 0.748),
         "carbon_ci95_wt_pct": pytest.approx(ci * 0.748, rel=1e-4),
+        "ci_method": "e562",
     }
     scaled = quantify.measure(board, ["ferrite", "pearlite"], um_per_px=2.0)
     assert scaled["intercept_um_pearlite"] == pytest.approx(2.0 * 50 / 4.5)
@@ -80,16 +81,17 @@ def test_fields_tile_every_image_size():
     # A side shorter than the grid gets one field per pixel; a single field has no CI.
     assert quantify.field_fractions(np.zeros((2, 9), np.uint8), 2, grid=4).shape == (8, 2)
     assert quantify.fraction_ci95(np.zeros((1, 1), np.uint8), 2) is None
-    single = quantify.measure(mask, ["ferrite", "pearlite"], fields=1)
+    single = quantify.measure(mask, ["ferrite", "pearlite"], sampling=quantify.Sampling(1))
     assert single["ci95_pearlite"] is None and single["carbon_ci95_wt_pct"] is None
+    assert single["ci_method"] is None
     # One phase everywhere: no spread, no uncertainty.
     np.testing.assert_array_equal(quantify.fraction_ci95(np.ones((64, 64), np.uint8), 2), [0, 0])
 
 
-def coverage(texture_px: float) -> float:
+def coverage(texture_px: float, method: str = "e562") -> float:
     """Thresholded Gaussian noise (correlation ~``texture_px``, 40 % class 1) cut into 200 crops
-    of 128 px: the share of crops whose CI (4 x 4 fields of 32 px) holds the population's
-    fraction."""
+    of 128 px: the share of crops whose CI (4 x 4 fields of 32 px, by ``method``) holds the
+    population's fraction."""
     rng = np.random.default_rng(7)
     noise = ndimage.gaussian_filter(rng.standard_normal((20 * 128, 10 * 128)), texture_px)
     field = (noise > np.quantile(noise, 0.6)).astype(np.uint8)
@@ -98,7 +100,8 @@ def coverage(texture_px: float) -> float:
     for y in range(0, field.shape[0], 128):
         for x in range(0, field.shape[1], 128):
             crop = field[y : y + 128, x : x + 128]
-            covered.append(abs(crop.mean() - population) <= quantify.fraction_ci95(crop, 2)[1])
+            ci = quantify.fraction_ci95(crop, 2, method=method)[1]
+            covered.append(abs(crop.mean() - population) <= ci)
     assert len(covered) == 200
     return float(np.mean(covered))
 
@@ -111,3 +114,48 @@ def test_ci_covers_the_population_fraction_95_percent_of_the_time():
 def test_ci_is_too_narrow_where_fields_are_not_much_wider_than_the_texture():
     # The caveat the README states: neighbouring fields then share structures (measured 0.76).
     assert coverage(16.0) < 0.85
+
+
+def test_integral_range_holds_where_e562_is_too_narrow():
+    # The same textures: about 95 % where fields are independent and where they are not.
+    assert 0.90 <= coverage(3.0, "integral-range") <= 0.99
+    assert coverage(16.0, "integral-range") >= 0.90
+
+
+def test_integral_range_by_hand_on_two_halves():
+    # Pearlite in the left half of 64 px: 4 x 4 fields are 1 or 0 (var 16 x 0.25 / 15 = 4/15),
+    # 8 x 8 fields 64 x 0.25 / 63, 16 x 16 256 x 0.25 / 255: the variance does not fall with
+    # the field area (slope > 0, held at 0), so the image is no surer than one field of 16.
+    mask = np.zeros((64, 64), np.uint8)
+    mask[:, :32] = 1
+    t15 = 2.1314  # t(0.975, 15), table
+    wide = quantify.fraction_ci95(mask, 2, method="integral-range")
+    np.testing.assert_allclose(wide, t15 * np.sqrt(4 / 15), rtol=1e-4)
+    np.testing.assert_allclose(quantify.fraction_ci95(mask, 2), t15 * np.sqrt(4 / 15) / 4, 1e-4)
+    # Two such images of one sample: the wider of their variances combined, (2 x 4/15) / 2^2,
+    # and E562 over the 32 fields pooled (32 x 0.25 / 31 / 32); t(0.975, 31) = 2.0395.
+    spread = quantify.Sampling(method="integral-range").spread(mask, 2)
+    pooled = quantify.pooled_measures([spread, spread], ["ferrite", "pearlite"])
+    assert pooled["ci95_pearlite"] == pytest.approx(2.0395 * np.sqrt(2 / 15), rel=1e-4)
+    assert pooled["ci_method"] == "integral-range"
+    # A pooled sample's between-image spread counts even where each image is uniform.
+    full, empty = np.ones((64, 64), np.uint8), np.zeros((64, 64), np.uint8)
+    uniform = [quantify.Sampling(method="integral-range").spread(m, 2) for m in (full, empty)]
+    between = quantify.pooled_measures(uniform, ["ferrite", "pearlite"])["ci95_pearlite"]
+    assert between == pytest.approx(2.0395 * np.sqrt(32 * 0.25 / 31 / 32), rel=1e-4)
+
+
+def test_integral_range_is_e562_for_independent_pixels_and_never_narrower():
+    rng = np.random.default_rng(3)
+    for size, p in ((256, 0.4), (97, 0.1), (40, 0.6)):
+        mask = (rng.random((size, size + 13)) < p).astype(np.uint8)
+        e562 = quantify.fraction_ci95(mask, 2)[1]
+        wide = quantify.fraction_ci95(mask, 2, method="integral-range")[1]
+        # Pixels independent: the variance falls as 1 / area, the E562 limit (held there).
+        assert e562 <= wide <= 1.3 * e562
+    # An image too small to cut finer than the grid keeps E562's answer.
+    tiny = (rng.random((4, 4)) < 0.5).astype(np.uint8)
+    wide = quantify.fraction_ci95(tiny, 2, method="integral-range")
+    np.testing.assert_allclose(wide, quantify.fraction_ci95(tiny, 2))
+    with pytest.raises(ValueError, match="integral-range"):
+        quantify.Sampling(method="bootstrap")

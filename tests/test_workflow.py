@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tifffile
-from steelseg import io, synth
+from steelseg import io, quantify, synth
 from steelseg.models import MODELS
 
 from .conftest import REPO, SHARED_DATA
@@ -61,14 +61,16 @@ def test_smoke_run_from_nothing_to_trained_models(tmp_path):
     # model's predictions, which stay as they were.
     before = (predicted / "phase_fractions.csv").read_bytes()
     member = "results/smoke/models/deeplabv3plus_resnet18/checkpoint.pt"
-    sheet = tmp_path / "samples.tsv"  # and predict.samples: both images one specimen
+    sheet = tmp_path / "samples.tsv"  # and predict.samples: both images one specimen,
+    # and predict.ci: integral-range
     sheet.write_text("image\tsample\nodd_size\tS\nsixteen_bit.tif\tS\n")
     ensemble = snakemake(
         tmp_path,
         "--configfile",
         str(REPO / "workflow/presets/smoke.yaml"),
         "--config",
-        f"predict={{'images': '{new}', 'ensemble': ['{member}'], 'samples': '{sheet}'}}",
+        f"predict={{'images': '{new}', 'ensemble': ['{member}'], 'samples': '{sheet}', "
+        "'ci': 'integral-range'}",
     )
     assert ensemble.returncode == 0, ensemble.stdout[-3000:]
     # Nothing runs but the ensemble's predict (and the target rule).
@@ -77,7 +79,13 @@ def test_smoke_run_from_nothing_to_trained_models(tmp_path):
     log = (out / "logs" / "predict_deeplabv3plus_mobilenetv2_ensemble.log").read_text()
     assert "wrote 2 mask(s)" in log
     with open(averaged / "phase_fractions.csv") as handle:
-        assert [r["image"] for r in csv.DictReader(handle)] == ["odd_size", "sixteen_bit"]
+        rows = list(csv.DictReader(handle))
+    assert [r["image"] for r in rows] == ["odd_size", "sixteen_bit"]
+    for row in rows:
+        mask = io.read_labels(averaged / "masks" / f"{row['image']}.png", 2)
+        ci = quantify.fraction_ci95(mask, 2, method="integral-range")[1]
+        assert row["ci_method"] == "integral-range"
+        assert float(row["ci95_pearlite"]) == pytest.approx(ci, abs=1e-6)
     with open(averaged / "phase_fractions_by_sample.csv") as handle:
         (sample,) = list(csv.DictReader(handle))
     assert (sample["sample"], sample["images"], sample["fields"]) == ("S", "2", "32")

@@ -353,7 +353,7 @@ def predict_options():
     p = config["predict"]
     classes = config["dataset"]["classes"]
     options = (
-        f"{window_options()} --scale {p['scale']} --fields {p['fields']} "
+        f"{window_options()} --scale {p['scale']} --fields {p['fields']} --ci {p['ci']} "
         f"--colors '{','.join(c['color'] for c in classes)}'"
     )
     if p["um_per_px"]:

@@ -785,6 +785,16 @@ def predict_tiles(checkpoints, tiles_dir, split_path, set_name, out, batch_size,
     "from their spread over the fields (ASTM E562/E1245); 1 = none.",
 )
 @click.option(
+    "--ci",
+    "ci_method",
+    default="e562",
+    show_default=True,
+    type=click.Choice(["e562", "integral-range"]),
+    help="How the 95 % half-width is taken: e562 (t s / sqrt(n) over the fields, the ASTM "
+    "statistic) or integral-range (the fields' variance at three field sizes extrapolated to "
+    "the image; wider where the structure clusters beyond a field).",
+)
+@click.option(
     "--samples",
     "samples_file",
     default=None,
@@ -818,6 +828,7 @@ def predict(
     scale,
     um_per_px,
     fields,
+    ci_method,
     samples_file,
     colors,
     device,
@@ -836,13 +847,12 @@ def predict(
         SlidingWindow,
         WindowSpec,
         expand_inputs,
-        pool_by_sample,
         predict_images,
         read_samples,
         sample_summary_rows,
         summary_rows,
     )
-    from .quantify import CI_NOTE, INTERCEPT_NOTE, LEVER_RULE_NOTE
+    from .quantify import CI_NOTES, INTERCEPT_NOTE, LEVER_RULE_NOTE, Sampling
 
     torch.set_num_threads(threads)
     paths = expand_inputs(list(images))
@@ -853,19 +863,19 @@ def predict(
     def report_error(exc):
         tqdm.write(f"steelseg: error: {exc}", file=sys.stderr)
 
-    results, failures = predict_images(
-        paths, predictor, out, colors, um_per_px, report_error, io_threads, fields, sample_of
+    sampling = Sampling(fields, ci_method)
+    results, failures, by_sample = predict_images(
+        paths, predictor, out, colors, um_per_px, report_error, io_threads, sampling, sample_of
     )
     if results:
         headers, rows = summary_rows(results, predictor.class_names)
         click.echo(tabulate(rows, headers=headers, floatfmt=".3f"))
-        if sample_of:
-            by_sample = pool_by_sample(results, sample_of, predictor.class_names)
+        if by_sample:
             headers, rows = sample_summary_rows(by_sample, predictor.class_names)
             click.echo("\nper sample, the fields of its images pooled:")
             click.echo(tabulate(rows, headers=headers, floatfmt=".3f"))
         if fields > 1:
-            click.echo(f"note: {CI_NOTE}")
+            click.echo(f"note: {CI_NOTES[ci_method]}")
         if results[0].measures["carbon_wt_pct"] is not None:
             click.echo(f"note: {LEVER_RULE_NOTE}")
         if um_per_px:

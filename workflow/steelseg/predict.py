@@ -386,7 +386,7 @@ class ImageResult:
     width: int
     height: int
     measures: dict[str, object]
-    fields: np.ndarray | None = None  # quantify.field_fractions: pooled per sample
+    spread: quantify.Spread | None = None  # the fractions' sampling error: pooled per sample
 
 
 @dataclass
@@ -429,8 +429,8 @@ def pool_by_sample(
         SampleResult(
             sample,
             len(members),
-            sum(len(r.fields) for r in members),
-            quantify.pooled_measures([r.fields for r in members], class_names),
+            sum(len(r.spread.fields) for r in members),
+            quantify.pooled_measures([r.spread for r in members], class_names),
         )
         for sample, members in groups.items()
     ]
@@ -464,18 +464,18 @@ def predict_images(
     um_per_px: float | None = None,
     on_error: Callable[[SteelsegError], None] | None = None,
     io_threads: int | None = None,
-    fields: int = quantify.FIELDS,
+    sampling: quantify.Sampling = quantify.DEFAULT_SAMPLING,
     sample_of: dict[str, str] | None = None,
-) -> tuple[list[ImageResult], list[tuple[Path, SteelsegError]]]:
+) -> tuple[list[ImageResult], list[tuple[Path, SteelsegError]], list[SampleResult]]:
     """Segment every image: masks/, overlays/ and phase_fractions.csv under ``out``.
 
     A bad image is reported through ``on_error`` and skipped; the others are still done.
     Reading the next images and writing the last ones' files overlap with the network:
     ``io_threads`` readers (as many images read ahead) and writers, by default
     ``io_threads_for`` the predictor's device. Results come in the order of ``paths``.
-    Fractions get a 95 % CI over ``fields`` x ``fields`` fields (``quantify.measure``); with
-    ``sample_of`` (``read_samples``) each sample's fields are pooled into
-    phase_fractions_by_sample.csv too.
+    Fractions get a 95 % CI as ``sampling`` says (``quantify.measure``); with ``sample_of``
+    (``read_samples``) each sample's fields are pooled into phase_fractions_by_sample.csv
+    too, and returned (else no samples).
     """
     io_threads = io_threads or io_threads_for(predictor.device)
     out = Path(out)
@@ -516,10 +516,10 @@ def predict_images(
             pending.append(writer.submit(_write_outputs, out, path.stem, image, labels, colours))
             if len(pending) > 2 * io_threads:  # writers behind: wait rather than queue images
                 pending.popleft().result()
-            per_field = quantify.field_fractions(labels, len(names), fields)
-            measures = quantify.measure(labels, names, um_per_px, per_field=per_field)
+            spread = sampling.spread(labels, len(names))
+            measures = quantify.measure(labels, names, um_per_px, spread=spread)
             height, width = image.shape[:2]
-            results.append(ImageResult(path.stem, width, height, measures, per_field))
+            results.append(ImageResult(path.stem, width, height, measures, spread))
             if len(thumbnails) < OVERVIEW_IMAGES:
                 step = max(1, math.ceil(max(image.shape[:2]) / 512))
                 small, small_labels = image[::step, ::step], labels[::step, ::step]
@@ -539,12 +539,13 @@ def predict_images(
         for job in [*pending, overview]:
             if job is not None:
                 job.result()
+    by_sample = []
     if results:
         write_fractions(out / "phase_fractions.csv", results, um_per_px)
         if sample_of:
             by_sample = pool_by_sample(results, sample_of, names)
             write_sample_fractions(out / "phase_fractions_by_sample.csv", by_sample)
-    return results, failures
+    return results, failures, by_sample
 
 
 def caption(name: str, measures: dict[str, object], class_names: list[str]) -> str:

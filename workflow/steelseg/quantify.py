@@ -5,7 +5,9 @@ truth alike.
 
 * Area fraction of each class (Delesse: area fraction = volume fraction), with its 95 %
   confidence half-width from the spread over a grid of fields, as ASTM E562 (point count) and
-  E1245 (image analysis) state it: CI = t(0.975, n − 1) · s / √n over n fields.
+  E1245 (image analysis) state it: CI = t(0.975, n − 1) · s / √n over n fields; or, where
+  structures cluster beyond a field, by the integral range (Kanit et al. 2003, Int. J. Solids
+  Struct. 40, 3647): the fields' variance at three field sizes extrapolated to the image.
 * Carbon content of a ferrite–pearlite steel by the lever rule at the eutectoid,
   C = 0.022 + f_pearlite · (0.77 − 0.022) wt%: valid for slowly cooled hypoeutectoid plain carbon
   steels only (see ``LEVER_RULE_NOTE``).
@@ -18,6 +20,7 @@ truth alike.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage, stats
@@ -35,12 +38,24 @@ INTERCEPT_NOTE = (
     "regions, an upper bound of the grain size where grains of one phase touch."
 )
 FIELDS = 4  # the CI's grid: 4 x 4 fields per image (steelseg predict --fields)
-CI_NOTE = (
-    "± is the 95 % confidence half-width of a fraction (ASTM E562/E1245): the image cut into "
-    "a grid of fields, t(0.975, n-1) x s / sqrt(n) over the fields' fractions. Neighbouring "
-    "fields of one image give the image's own sampling error; a specimen's needs fields spread "
-    "over its section (several images), and fields not much larger than the grains understate it."
-)
+CI_METHODS = ("e562", "integral-range")  # steelseg predict --ci
+CI_NOTES = {
+    "e562": (
+        "± is the 95 % confidence half-width of a fraction (ASTM E562/E1245): the image cut "
+        "into a grid of fields, t(0.975, n-1) x s / sqrt(n) over the fields' fractions. "
+        "Neighbouring fields of one image give the image's own sampling error; a specimen's "
+        "needs fields spread over its section (several images), and fields not much larger "
+        "than the grains and colonies understate it (--ci integral-range does not)."
+    ),
+    "integral-range": (
+        "± is the 95 % confidence half-width of a fraction by the integral range (Kanit et al. "
+        "2003): the fields' variance at N x N, 2N x 2N and 4N x 4N fields extrapolated to the "
+        "whole image by a power law in field area (exponent held between -1, independent "
+        "fields, where it equals ASTM E562's, and 0), times t(0.975, n-1). Wider than E562's "
+        "where the structure clusters beyond a field; a sample takes the wider of its images' "
+        "variances combined and its pooled fields' E562."
+    ),
+}
 # One row of three: labels runs along a line only (horizontal; transposed for vertical).
 _ALONG_ROWS = np.array([[0, 0, 0], [1, 1, 1], [0, 0, 0]])
 
@@ -59,17 +74,91 @@ def field_fractions(mask: np.ndarray, num_classes: int, grid: int = FIELDS) -> n
     return np.stack([area_fractions(f, num_classes) for f in fields])
 
 
-def fraction_ci95(mask: np.ndarray, num_classes: int, grid: int = FIELDS) -> np.ndarray | None:
-    """95 % confidence half-width of each class's area fraction from its spread over the
-    fields (Student's t, n - 1 degrees of freedom); None with fewer than two fields."""
-    return _ci95(field_fractions(mask, num_classes, grid))
+@dataclass(frozen=True)
+class Spread:
+    """The sampling error of one image's (or a pooled sample's) area fractions."""
+
+    fields: np.ndarray  # fields x classes: the fractions of the fields at the --fields grid
+    variance: np.ndarray | None  # per class, of the fraction; None with under two fields
+    method: str = "e562"
+
+    @property
+    def ci95(self) -> np.ndarray | None:
+        """95 % confidence half-width per class: t(0.975, n - 1) x the fraction's sd."""
+        if self.variance is None:
+            return None
+        return stats.t.ppf(0.975, len(self.fields) - 1) * np.sqrt(self.variance)
 
 
-def _ci95(per_field: np.ndarray) -> np.ndarray | None:
-    n = len(per_field)
-    if n < 2:
-        return None
-    return stats.t.ppf(0.975, n - 1) * per_field.std(axis=0, ddof=1) / math.sqrt(n)
+@dataclass(frozen=True)
+class Sampling:
+    """How a fraction's CI is taken: ``grid`` x ``grid`` fields, by one of ``CI_METHODS``."""
+
+    grid: int = FIELDS
+    method: str = "e562"
+
+    def __post_init__(self):
+        if self.method not in CI_METHODS:
+            raise ValueError(f"CI method {self.method!r}: use one of {', '.join(CI_METHODS)}")
+
+    def spread(self, mask: np.ndarray, num_classes: int) -> Spread:
+        fields = field_fractions(mask, num_classes, self.grid)
+        if len(fields) < 2:
+            return Spread(fields, None, self.method)
+        variance = fields.var(axis=0, ddof=1) / len(fields)  # E562: s^2 / n
+        if self.method == "integral-range":
+            variance = _integral_range_variance(mask, num_classes, self.grid, fields)
+        return Spread(fields, variance, self.method)
+
+
+DEFAULT_SAMPLING = Sampling()  # 4 x 4 fields, E562
+
+
+def _integral_range_variance(
+    mask: np.ndarray, num_classes: int, grid: int, fields: np.ndarray
+) -> np.ndarray:
+    """Variance of the image's fractions from the fields' variance at grid, 2 grid and 4 grid
+    per side: log variance against log field area, a line whose slope is clamped to [-1, 0]
+    (-1: independent fields, E562's s^2 / n; 0: the image no surer than one field), drawn
+    from the ``grid`` point (the widest fields, nearest the image) to the image's area."""
+    counts, variances = [len(fields)], [fields.var(axis=0, ddof=1)]
+    for finer in (2 * grid, 4 * grid):
+        per_field = field_fractions(mask, num_classes, finer)
+        if len(per_field) > counts[-1]:  # a small image stops splitting
+            counts.append(len(per_field))
+            variances.append(per_field.var(axis=0, ddof=1))
+    log_area = -np.log(counts)  # field area as a share of the image's
+    per_grid = np.array(variances)
+    variance = per_grid[0] / counts[0]
+    for c in range(num_classes):
+        known = per_grid[:, c] > 0
+        if known[0] and known.sum() >= 2:  # else the fields agree (0) or too few points: E562
+            slope = np.polyfit(log_area[known], np.log(per_grid[known, c]), 1)[0]
+            variance[c] = per_grid[0, c] * counts[0] ** float(np.clip(slope, -1.0, 0.0))
+    return variance
+
+
+def pooled_spread(spreads: list[Spread]) -> Spread:
+    """Several images of one specimen (ASTM E562: every field pooled, s^2 / n over all). The
+    integral range takes the wider of that and its images' variances combined (the mean of
+    independent images): the latter holds clustering within images, the former differences
+    between them."""
+    method = spreads[0].method
+    fields = np.concatenate([s.fields for s in spreads])
+    if len(fields) < 2:
+        return Spread(fields, None, method)
+    variance = fields.var(axis=0, ddof=1) / len(fields)
+    if method == "integral-range" and all(s.variance is not None for s in spreads):
+        combined = sum(s.variance for s in spreads) / len(spreads) ** 2
+        variance = np.maximum(variance, combined)
+    return Spread(fields, variance, method)
+
+
+def fraction_ci95(
+    mask: np.ndarray, num_classes: int, grid: int = FIELDS, method: str = "e562"
+) -> np.ndarray | None:
+    """95 % confidence half-width of each class's area fraction (None with under two fields)."""
+    return Sampling(grid, method).spread(mask, num_classes).ci95
 
 
 def lever_rule_carbon(pearlite_fraction: float) -> float:
@@ -116,9 +205,11 @@ def astm_grain_size_number(intercept_mm: float) -> float:
 
 
 def _fraction_row(
-    fractions: np.ndarray, ci: np.ndarray | None, class_names: list[str]
+    fractions: np.ndarray, spread: Spread, class_names: list[str]
 ) -> dict[str, object]:
-    """fraction_<class>, ci95_<class>, lever-rule carbon and its CI (None where n/a)."""
+    """fraction_<class>, ci95_<class>, lever-rule carbon and its CI, the CI's method (None
+    where n/a)."""
+    ci = spread.ci95
     row: dict[str, object] = {
         f"fraction_{n}": float(f) for n, f in zip(class_names, fractions, strict=True)
     }
@@ -127,31 +218,31 @@ def _fraction_row(
     pearlite = ferrite_pearlite(class_names)
     row["carbon_wt_pct"] = None if pearlite is None else lever_rule_carbon(fractions[pearlite])
     # The lever rule is linear: its CI is the fraction's, scaled.
-    spread = None if pearlite is None or ci is None else float(ci[pearlite])
-    row["carbon_ci95_wt_pct"] = None if spread is None else spread * (EUTECTOID_C - FERRITE_C)
+    half = None if pearlite is None or ci is None else float(ci[pearlite])
+    row["carbon_ci95_wt_pct"] = None if half is None else half * (EUTECTOID_C - FERRITE_C)
+    row["ci_method"] = None if ci is None else spread.method
     return row
 
 
-def pooled_measures(per_field: list[np.ndarray], class_names: list[str]) -> dict[str, object]:
-    """Several images of one specimen, their fields pooled (ASTM E562: the mean over every
-    field and its 95 % CI; each ``per_field`` is one image's ``field_fractions``)."""
-    fields = np.concatenate(per_field)
-    return _fraction_row(fields.mean(axis=0), _ci95(fields), class_names)
+def pooled_measures(spreads: list[Spread], class_names: list[str]) -> dict[str, object]:
+    """Several images of one specimen, their fields pooled (``pooled_spread``): the mean over
+    every field, its 95 % CI, lever-rule carbon."""
+    pooled = pooled_spread(spreads)
+    return _fraction_row(pooled.fields.mean(axis=0), pooled, class_names)
 
 
 def measure(
     mask: np.ndarray,
     class_names: list[str],
     um_per_px: float | None = None,
-    fields: int = FIELDS,
-    per_field: np.ndarray | None = None,
+    sampling: Sampling = DEFAULT_SAMPLING,
+    spread: Spread | None = None,
 ) -> dict[str, object]:
-    """Everything one mask tells: fractions and their 95 % CI over ``fields`` x ``fields``
-    fields (or the ``field_fractions`` given), lever-rule carbon, intercepts where scaled."""
+    """Everything one mask tells: fractions and their 95 % CI (``sampling``, or the ``spread``
+    already taken), lever-rule carbon, intercepts where scaled."""
     k = len(class_names)
-    if per_field is None:
-        per_field = field_fractions(mask, k, fields)
-    row = _fraction_row(area_fractions(mask, k), _ci95(per_field), class_names)
+    spread = spread or sampling.spread(mask, k)
+    row = _fraction_row(area_fractions(mask, k), spread, class_names)
     if um_per_px:
         for c, name in enumerate(class_names):
             intercept = mean_linear_intercept(mask, c)

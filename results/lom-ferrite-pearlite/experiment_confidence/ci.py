@@ -124,9 +124,20 @@ def textures() -> None:
 
 def pooled(masks: list[np.ndarray], grid: int) -> tuple[float, float]:
     """Pearlite mean and 95 % half-width over the fields of several images (E562: pooled)."""
-    fields = [quantify.field_fractions(m, 2, grid) for m in masks]
-    measures = quantify.pooled_measures(fields, ["ferrite", "pearlite"])
+    spreads = [quantify.Sampling(grid).spread(m, 2) for m in masks]
+    measures = quantify.pooled_measures(spreads, ["ferrite", "pearlite"])
     return measures["fraction_pearlite"], measures["ci95_pearlite"]
+
+
+def load_masks(real: str, masks_dir: str) -> dict[str, dict[str, np.ndarray]]:
+    """Pearlite masks of the real crops: the model's (MASKS_DIR) and the lightness threshold's."""
+    sets = {"model (MASKS_DIR)": {}, "lightness threshold": {}}
+    for path in sorted(Path(real).glob("*.png")):
+        rgb = np.asarray(Image.open(path).convert("RGB"))
+        sets["lightness threshold"][path.stem] = threshold(rgb / 255.0).astype(np.uint8)
+        model = np.asarray(Image.open(Path(masks_dir) / path.name))
+        sets["model (MASKS_DIR)"][path.stem] = (model > 0).astype(np.uint8)
+    return sets
 
 
 def real_crops(real: str, masks_dir: str) -> None:
@@ -137,13 +148,7 @@ def real_crops(real: str, masks_dir: str) -> None:
         + " | integral range (one crop) | interval meets the band |"
     )
     print("|---|---|---|" + "---|---|" * (len(GRIDS) + 1))
-    sets = {"model (MASKS_DIR)": {}, "lightness threshold": {}}
-    for path in sorted(Path(real).glob("*.png")):
-        rgb = np.asarray(Image.open(path).convert("RGB"))
-        sets["lightness threshold"][path.stem] = threshold(rgb / 255.0).astype(np.uint8)
-        model = np.asarray(Image.open(Path(masks_dir) / path.name))
-        sets["model (MASKS_DIR)"][path.stem] = (model > 0).astype(np.uint8)
-    for label, masks in sets.items():
+    for label, masks in load_masks(real, masks_dir).items():
         groups = [(name, [m]) for name, m in masks.items()]
         for steel in BANDS:
             groups.append(
