@@ -1,12 +1,13 @@
 """Whole-micrograph prediction: seconds per 2080x1542 image, peak memory, time outside the network.
 
 Run: python bench/bench_predict.py [--threads 2] [--images 3] [--models all] [--device cpu]
-     [--batch 8] [--io-threads N]
+     [--batch 8] [--io-threads N] [--ci e562|integral-range]
 Each model runs in its own process (so peak memory is its own) through the same code as
 `steelseg predict` (read, sliding window with 224 px windows and 32 px overlap, blend, masks,
-overlays, phase fractions). Weights are random: speed does not depend on them. The model
-"pipeline" is a single 1x1 convolution standing in for an infinitely fast network: its
-seconds per image are the pace of everything else, the most any accelerator can reach.
+overlays, phase fractions and their 95 % intervals, `--ci` as predict's). Weights are random:
+speed does not depend on them. The model "pipeline" is a single 1x1 convolution standing in for
+an infinitely fast network: its seconds per image are the pace of everything else, the most
+any accelerator can reach.
 Targets (issue 5): DeepLabV3+/MobileNetV2 <= 3 s per image on 2 CPU cores; time outside the
 forward pass (tiling, blending, I/O) < 10 %. Prints a table; asserts nothing.
 """
@@ -54,11 +55,18 @@ def make_checkpoint(model: str, path: Path) -> None:
 
 
 def one_model(
-    model: str, images: list[Path], device: str, threads: int, batch: int, io_threads: int | None
+    model: str,
+    images: list[Path],
+    device: str,
+    threads: int,
+    batch: int,
+    io_threads: int | None,
+    ci: str,
 ) -> dict[str, object]:
     """Time one model over the images (the first one warms up and is not counted)."""
     import torch
     from steelseg.predict import SlidingWindow, WindowSpec, predict_images
+    from steelseg.quantify import Sampling
 
     torch.set_num_threads(threads)
     with tempfile.TemporaryDirectory() as tmp:
@@ -70,12 +78,17 @@ def one_model(
         if model == PIPELINE:
             network = torch.nn.Conv2d(3, 2, 1).to(predictor.device).eval()
             predictor.members = [(network, predictor.members[0][1])]
-        predict_images(images[:1], predictor, Path(tmp) / "warm", io_threads=io_threads)
+        sampling = Sampling(method=ci)
+        predict_images(
+            images[:1], predictor, Path(tmp) / "warm", io_threads=io_threads, sampling=sampling
+        )
         predictor.forward_seconds = 0.0
         if predictor.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats()
         start = time.perf_counter()
-        predict_images(images[1:], predictor, Path(tmp) / "out", io_threads=io_threads)
+        predict_images(
+            images[1:], predictor, Path(tmp) / "out", io_threads=io_threads, sampling=sampling
+        )
         wall = time.perf_counter() - start
     n = len(images) - 1
     result = {
@@ -115,12 +128,17 @@ def main() -> None:
     parser.add_argument(
         "--io-threads", type=int, help="reader and writer threads (default: predict's)"
     )
+    parser.add_argument(
+        "--ci", default="e562", choices=["e562", "integral-range"], help="the intervals' method"
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: time one model
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         images = sorted(Path(args.folder).glob("*.png"))
-        timed = one_model(args.one, images, args.device, args.threads, args.batch, args.io_threads)
+        timed = one_model(
+            args.one, images, args.device, args.threads, args.batch, args.io_threads, args.ci
+        )
         print(json.dumps(timed))
         return
     from tabulate import tabulate
@@ -139,6 +157,8 @@ def main() -> None:
                     str(args.threads),
                     "--batch",
                     str(args.batch),
+                    "--ci",
+                    args.ci,
                 ]
                 + (["--io-threads", str(args.io_threads)] if args.io_threads else []),
                 capture_output=True,
@@ -160,7 +180,7 @@ def main() -> None:
     print(
         f"2080 x 1542 px micrographs, {args.images} timed per model, 224 px windows, 32 px "
         f"overlap, {args.batch} windows per batch, {args.threads} CPU thread(s), "
-        f"{args.io_threads or 'default'} reader/writer thread(s)"
+        f"{args.io_threads or 'default'} reader/writer thread(s), --ci {args.ci}"
     )
     headers = [
         "model",

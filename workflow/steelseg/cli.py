@@ -782,7 +782,8 @@ def predict_tiles(checkpoints, tiles_dir, split_path, set_name, out, batch_size,
     show_default=True,
     type=click.IntRange(1),
     help="Cut each image into N x N fields: the fractions' 95 % confidence half-width comes "
-    "from their spread over the fields (ASTM E562/E1245); 1 = none.",
+    "from their spread over the fields (ASTM E562/E1245; with --ci integral-range also over "
+    "2N x 2N and 4N x 4N); 1 = none.",
 )
 @click.option(
     "--ci",
