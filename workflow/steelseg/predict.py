@@ -613,32 +613,32 @@ def _cell(value):
     return "" if value is None else round(value, 6) if isinstance(value, float) else value
 
 
-def write_fractions(path: Path, results: list[ImageResult], um_per_px: float | None) -> None:
-    """phase_fractions.csv: one row per image; empty cells where a value does not apply."""
-    rows = [
-        {
-            "image": r.image,
-            "width": r.width,
-            "height": r.height,
-            "um_per_px": _cell(um_per_px),
-            **{k: _cell(v) for k, v in r.measures.items()},
-        }
-        for r in results
-    ]
+def _write_measures(path: Path, rows: list[tuple[dict[str, object], dict[str, object]]]) -> None:
+    """A CSV of (what the row is, its measures) pairs; empty cells where a value does not
+    apply, written whole or not at all."""
+    sheet = [{**ident, **{k: _cell(v) for k, v in measures.items()}} for ident, measures in rows]
     with io.atomic_file(path) as tmp:
-        write_sheet(tmp, rows, delimiter=",")
+        write_sheet(tmp, sheet, delimiter=",")
+
+
+def write_fractions(path: Path, results: list[ImageResult], um_per_px: float | None) -> None:
+    """phase_fractions.csv: one row per image."""
+    scale = {"um_per_px": _cell(um_per_px)}
+    _write_measures(
+        path,
+        [
+            ({"image": r.image, "width": r.width, "height": r.height, **scale}, r.measures)
+            for r in results
+        ],
+    )
 
 
 def write_sample_fractions(path: Path, samples: list[SampleResult]) -> None:
     """phase_fractions_by_sample.csv: one row per sample, its images' fields pooled."""
-    rows = [
-        {
-            "sample": s.sample,
-            "images": s.images,
-            "fields": s.fields,
-            **{k: _cell(v) for k, v in s.measures.items()},
-        }
-        for s in samples
-    ]
-    with io.atomic_file(path) as tmp:
-        write_sheet(tmp, rows, delimiter=",")
+    _write_measures(
+        path,
+        [
+            ({"sample": s.sample, "images": s.images, "fields": s.fields}, s.measures)
+            for s in samples
+        ],
+    )

@@ -105,9 +105,10 @@ class Sampling:
         fields = field_fractions(mask, num_classes, self.grid)
         if len(fields) < 2:
             return Spread(fields, None, self.method)
-        variance = fields.var(axis=0, ddof=1) / len(fields)  # E562: s^2 / n
         if self.method == "integral-range":
             variance = _integral_range_variance(mask, num_classes, self.grid, fields)
+        else:
+            variance = fields.var(axis=0, ddof=1) / len(fields)  # E562: s^2 / n
         return Spread(fields, variance, self.method)
 
 
