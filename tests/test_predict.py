@@ -77,6 +77,12 @@ def window(checkpoint, **kwargs):
     return predict.SlidingWindow(checkpoint, predict.WindowSpec(**kwargs), "cpu")
 
 
+def steelseg_predict(*args):
+    """`python -m steelseg predict ARGS...` as a user runs it: exit code, stdout, stderr."""
+    command = [sys.executable, "-m", "steelseg", "predict", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
 def test_taper_sums_to_one_across_an_overlap_and_is_never_zero():
     weights = predict.taper(64, 16)[32]  # a middle row of the 2-D taper: the 1-D ramp
     assert weights.min() > 0 and weights[16:48].eq(1).all()
@@ -330,24 +336,9 @@ def test_corrupt_image_is_one_line_the_others_are_done_exit_2(trained, tmp_path)
         io.write_png(tmp_path / "in" / name, fresh_micrograph(seed, 200, 240)[0])
     (tmp_path / "in" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     (tmp_path / "samples.tsv").write_text("image\tsample\ngood1\tS\ngood2.png\tS\nbroken\tS\n")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "steelseg",
-            "predict",
-            str(tmp_path / "in"),
-            "--checkpoint",
-            str(trained),
-            "--out",
-            str(tmp_path / "out"),
-            "--um-per-px",
-            "0.5",
-            "--samples",
-            str(tmp_path / "samples.tsv"),
-        ],
-        capture_output=True,
-        text=True,
+    measures = ["--um-per-px", 0.5, "--samples", tmp_path / "samples.tsv"]
+    result = steelseg_predict(
+        tmp_path / "in", "--checkpoint", trained, "--out", tmp_path / "out", *measures
     )
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if "error" in line]
@@ -383,6 +374,39 @@ def test_corrupt_image_is_one_line_the_others_are_done_exit_2(trained, tmp_path)
     assert float(sample["ci95_pearlite"]) == pytest.approx(ci, rel=1e-4)
     assert "per sample" in result.stdout
     assert "1 of 3 image(s) failed" in result.stdout
+
+
+def test_parts_left_out_are_not_measured_and_show_untinted(trained, tmp_path):
+    for seed, name in ((8, "a"), (9, "b"), (10, "c")):
+        io.write_png(tmp_path / "in" / f"{name}.png", fresh_micrograph(seed, 160, 200)[0])
+    boxes = tmp_path / "exclude.tsv"  # a scale bar on a; c's box does not fit it
+    boxes.write_text("image\tx0\ty0\tx1\ty1\na.png\t120\t150\t200\t156\nc\t0\t0\t201\t9\n")
+    result = steelseg_predict(
+        tmp_path / "in", "--checkpoint", trained, "--out", tmp_path / "out", "--exclude", boxes
+    )
+    assert result.returncode == 2
+    (error,) = [line for line in result.stderr.splitlines() if "error" in line]
+    assert "exclude.tsv: box 0,0,201,9 of c reaches beyond the 200x160 px image" in error
+    assert sorted(p.name for p in (tmp_path / "out" / "masks").iterdir()) == ["a.png", "b.png"]
+    with open(tmp_path / "out" / "phase_fractions.csv") as handle:
+        rows = {r["image"]: r for r in csv.DictReader(handle)}
+    bar = np.ones((160, 200), bool)
+    bar[150:156, 120:] = False
+    assert float(rows["a"]["excluded_fraction"]) == pytest.approx(80 * 6 / (160 * 200))
+    assert float(rows["b"]["excluded_fraction"]) == 0
+    for name, specimen in (("a", bar), ("b", None)):
+        mask = io.read_labels(tmp_path / "out" / "masks" / f"{name}.png", 2)
+        fractions = quantify.area_fractions(mask, 2, specimen)
+        ci = quantify.fraction_ci95(mask, 2, specimen=specimen)
+        assert float(rows[name]["fraction_pearlite"]) == pytest.approx(fractions[1], abs=1e-6)
+        assert float(rows[name]["ci95_pearlite"]) == pytest.approx(ci[1], abs=1e-6)
+    mask = io.read_labels(tmp_path / "out" / "masks" / "a.png", 2)
+    assert quantify.area_fractions(mask, 2)[1] != quantify.area_fractions(mask, 2, bar)[1]
+    # The overlay: the bar in plain grey, the specimen tinted by class.
+    overlay = io.read_image(tmp_path / "out" / "overlays" / "a.png").astype(int)
+    grey = (overlay[..., 0] == overlay[..., 1]) & (overlay[..., 1] == overlay[..., 2])
+    assert grey[~bar].all() and not grey[bar].any()
+    assert "excluded %" in result.stdout
 
 
 def test_summary_caption_and_csv_give_each_fraction_its_ci(tmp_path):
@@ -462,27 +486,18 @@ def test_samples_sheet_must_name_every_image(tmp_path):
     [
         ([], "none.pt: checkpoint not found"),
         (["--samples", "SHEET"], "samples.tsv: no sample for image(s) a; add a row"),
+        (["--exclude", "BOXES"], "exclude.tsv: boxes for image(s) not given: b; fix the"),
     ],
-    ids=["missing-checkpoint", "image-not-in-samples-sheet"],
+    ids=["missing-checkpoint", "image-not-in-samples-sheet", "boxes-for-an-image-not-given"],
 )
 def test_bad_inputs_are_one_line_errors_before_any_output(tmp_path, extra, message):
     io.write_png(tmp_path / "a.png", np.zeros((32, 32, 3), np.uint8))
     (tmp_path / "samples.tsv").write_text("image\tsample\nb\tS\n")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "steelseg",
-            "predict",
-            str(tmp_path / "a.png"),
-            "--checkpoint",
-            str(tmp_path / "none.pt"),
-            "--out",
-            str(tmp_path / "out"),
-            *(str(tmp_path / "samples.tsv") if e == "SHEET" else e for e in extra),
-        ],
-        capture_output=True,
-        text=True,
+    (tmp_path / "exclude.tsv").write_text("image\tx0\ty0\tx1\ty1\nb\t0\t0\t4\t4\n")
+    given = {"SHEET": tmp_path / "samples.tsv", "BOXES": tmp_path / "exclude.tsv"}
+    extra = [given.get(e, e) for e in extra]
+    result = steelseg_predict(
+        tmp_path / "a.png", "--checkpoint", tmp_path / "none.pt", "--out", tmp_path / "out", *extra
     )
     assert result.returncode == 2 and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

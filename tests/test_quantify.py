@@ -159,3 +159,58 @@ def test_integral_range_is_e562_for_independent_pixels_and_never_narrower():
     np.testing.assert_allclose(wide, quantify.fraction_ci95(tiny, 2))
     with pytest.raises(ValueError, match="integral-range"):
         quantify.Sampling(method="bootstrap")
+
+
+def test_parts_left_out_measure_like_the_image_cropped_to_the_specimen():
+    rng = np.random.default_rng(5)
+    texture = ndimage.gaussian_filter(rng.standard_normal((96, 80)), 3)
+    mask = (texture > 0.02).astype(np.uint8)
+    specimen = np.ones(mask.shape, bool)
+    specimen[72:] = False  # a data bar under the specimen: the same as cropping it off
+    names = ["ferrite", "pearlite"]
+    left_out = quantify.measure(mask, names, um_per_px=1.0, specimen=specimen)
+    cropped = quantify.measure(mask[:72], names, um_per_px=1.0)
+    for key in ("fraction_pearlite", "intercept_um_ferrite", "intercept_um_pearlite"):
+        assert left_out[key] == pytest.approx(cropped[key], rel=1e-12)
+    # Which pixels the bar covers does not matter: they count for no class.
+    mask[72:] = 1 - mask[72:]
+    assert quantify.measure(mask, names, um_per_px=1.0, specimen=specimen) == left_out
+
+
+def test_a_part_left_out_cuts_test_lines_and_drops_fields_mostly_outside():
+    # 3 x 11 px: ferrite between pearlite columns 0 and 10, column 5 left out. Rows: two 4 px
+    # ferrite chords, each cut where it meets column 5 (1/2 each): 8 px over 1 chord per row.
+    # Columns: 8 ferrite chords of 3 px cut by the image's edge (1/2 each): 24 px over 4.
+    specimen = np.ones((3, 11), bool)
+    specimen[:, 5] = False
+    mask = np.zeros((3, 11), np.uint8)
+    mask[:, [0, 10]] = 1
+    assert quantify.mean_linear_intercept(mask, 0, specimen) == pytest.approx(48 / 7)
+    # Without column 5 left out: one 9 px chord per row, 9 columns: (27 + 27) / (3 + 4.5).
+    assert quantify.mean_linear_intercept(mask, 0) == pytest.approx(54 / 7.5)
+    # Column 5's own label is not counted: pearlite there changes nothing.
+    pearlite = quantify.mean_linear_intercept(mask, 1, specimen)
+    mask[:, 5] = 1
+    assert quantify.mean_linear_intercept(mask, 1, specimen) == pearlite
+    assert quantify.mean_linear_intercept(mask, 0, specimen) == pytest.approx(48 / 7)
+    # 8 x 8 px, 2 x 2 fields of 4 x 4: the top right field wholly out, the top left a quarter
+    # out (still counted, over its 12 specimen pixels), the bottom ones whole.
+    mask = np.zeros((8, 8), np.uint8)
+    mask[:4, :2] = 1
+    mask[4:, :4] = 1
+    specimen = np.ones((8, 8), bool)
+    specimen[:4, 3:] = False
+    fields = quantify.field_fractions(mask, 2, grid=2, specimen=specimen)
+    np.testing.assert_allclose(fields[:, 1], [8 / 12, 1.0, 0.0])
+    # One field, mostly left out: the specimen is the field, no CI.
+    spread = quantify.Sampling(1).spread(mask, 2, specimen)
+    np.testing.assert_allclose(spread.fields, [quantify.area_fractions(mask, 2, specimen)])
+    assert spread.ci95 is None
+    # The integral range cuts finer fields of the specimen the same way.
+    rng = np.random.default_rng(1)
+    noisy = (rng.random((64, 64)) < 0.3).astype(np.uint8)
+    bar = np.ones((64, 64), bool)
+    bar[60:, 40:] = False
+    e562 = quantify.fraction_ci95(noisy, 2, specimen=bar)[1]
+    wide = quantify.fraction_ci95(noisy, 2, method="integral-range", specimen=bar)[1]
+    assert e562 <= wide <= 1.3 * e562

@@ -62,15 +62,17 @@ def test_smoke_run_from_nothing_to_trained_models(tmp_path):
     before = (predicted / "phase_fractions.csv").read_bytes()
     member = "results/smoke/models/deeplabv3plus_resnet18/checkpoint.pt"
     sheet = tmp_path / "samples.tsv"  # and predict.samples: both images one specimen,
-    # and predict.ci: integral-range
+    # predict.ci: integral-range, and predict.exclude: a scale bar on odd_size
     sheet.write_text("image\tsample\nodd_size\tS\nsixteen_bit.tif\tS\n")
+    boxes = tmp_path / "exclude.tsv"
+    boxes.write_text("image\tx0\ty0\tx1\ty1\nodd_size\t150\t140\t230\t150\n")
     ensemble = snakemake(
         tmp_path,
         "--configfile",
         str(REPO / "workflow/presets/smoke.yaml"),
         "--config",
         f"predict={{'images': '{new}', 'ensemble': ['{member}'], 'samples': '{sheet}', "
-        "'ci': 'integral-range'}",
+        f"'ci': 'integral-range', 'exclude': '{boxes}'}}",
     )
     assert ensemble.returncode == 0, ensemble.stdout[-3000:]
     # Nothing runs but the ensemble's predict (and the target rule).
@@ -81,14 +83,22 @@ def test_smoke_run_from_nothing_to_trained_models(tmp_path):
     with open(averaged / "phase_fractions.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["image"] for r in rows] == ["odd_size", "sixteen_bit"]
-    for row in rows:
+    bar = np.ones((150, 230), bool)
+    bar[140:, 150:] = False
+    for row, specimen in zip(rows, (bar, None), strict=True):
         mask = io.read_labels(averaged / "masks" / f"{row['image']}.png", 2)
-        ci = quantify.fraction_ci95(mask, 2, method="integral-range")[1]
+        ci = quantify.fraction_ci95(mask, 2, method="integral-range", specimen=specimen)[1]
+        fraction = quantify.area_fractions(mask, 2, specimen)[1]
+        assert float(row["fraction_pearlite"]) == pytest.approx(fraction, abs=1e-6)
         assert row["ci_method"] == "integral-range"
         assert float(row["ci95_pearlite"]) == pytest.approx(ci, abs=1e-6)
     with open(averaged / "phase_fractions_by_sample.csv") as handle:
         (sample,) = list(csv.DictReader(handle))
     assert (sample["sample"], sample["images"], sample["fields"]) == ("S", "2", "32")
+    assert [float(r["excluded_fraction"]) for r in rows] == [
+        pytest.approx(800 / 34500, abs=1e-6),
+        0,
+    ]
     assert (predicted / "phase_fractions.csv").read_bytes() == before
     quality = json.loads((out / "rf_quality.json").read_text())
     assert quality["reference"] == "exact_truth" and quality["pixel_accuracy"] > 0.9

@@ -104,6 +104,12 @@ def _check_config():
                 f"config: predict.samples '{sheet}' is not a file; give a tab-separated "
                 "samples.tsv with columns image, sample, or remove it"
             )
+    for where in predict_exclusions():
+        if not os.path.exists(where):
+            raise ValueError(
+                f"config: predict.exclude '{where}' does not exist; give a tab-separated file "
+                "of boxes (image, x0, y0, x1, y1) or a folder of masks, or remove it"
+            )
     if predict["images"] and not predict_inputs():
         raise ValueError(
             f"config: predict.images '{predict['images']}' matches no PNG, TIFF or JPEG file; "
@@ -117,6 +123,12 @@ IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
 def predict_samples():
     """The predict rule's samples.tsv where one is configured (an input: editing it reruns)."""
     where = config["predict"]["samples"]
+    return [os.path.expandvars(where)] if where else []
+
+
+def predict_exclusions():
+    """The predict rule's boxes file or mask folder where one is configured (an input)."""
+    where = config["predict"]["exclude"]
     return [os.path.expandvars(where)] if where else []
 
 
@@ -360,6 +372,8 @@ def predict_options():
         options += f" --um-per-px {p['um_per_px']}"
     for sheet in predict_samples():
         options += f" --samples {shlex.quote(sheet)}"
+    for where in predict_exclusions():
+        options += f" --exclude {shlex.quote(where)}"
     return options
 
 

@@ -240,6 +240,7 @@ rule predict:
         checkpoints=predict_checkpoints(),
         images=predict_inputs(),
         samples=predict_samples(),
+        exclude=predict_exclusions(),
     output:
         directory(PREDICTIONS),
     log:

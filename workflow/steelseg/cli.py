@@ -804,6 +804,15 @@ def predict_tiles(checkpoints, tiles_dir, split_path, set_name, out, batch_size,
     "images into phase_fractions_by_sample.csv (a specimen's fraction and its CI).",
 )
 @click.option(
+    "--exclude",
+    "exclude_path",
+    default=None,
+    type=click.Path(path_type=Path, exists=True),
+    help="Scale bars, data bars, labels to leave out of every measure: a tab-separated file "
+    "of pixel boxes (columns image, x0, y0, x1, y1; x1, y1 exclusive; a row per box) or a "
+    "folder of masks named as the images (non-zero = not specimen).",
+)
+@click.option(
     "--colors",
     default=None,
     callback=_comma_list(str),
@@ -831,6 +840,7 @@ def predict(
     fields,
     ci_method,
     samples_file,
+    exclude_path,
     colors,
     device,
     threads,
@@ -854,10 +864,12 @@ def predict(
         summary_rows,
     )
     from .quantify import CI_NOTES, INTERCEPT_NOTE, LEVER_RULE_NOTE, Sampling
+    from .regions import read_exclusions
 
     torch.set_num_threads(threads)
     paths = expand_inputs(list(images))
     sample_of = read_samples(samples_file, paths) if samples_file else None
+    exclusions = read_exclusions(exclude_path, paths) if exclude_path else None
     window = WindowSpec(tile=tile, overlap=overlap, batch_size=batch_size, tta=tta, scale=scale)
     predictor = SlidingWindow(checkpoints, window, device)
 
@@ -866,7 +878,16 @@ def predict(
 
     sampling = Sampling(fields, ci_method)
     results, failures, by_sample = predict_images(
-        paths, predictor, out, colors, um_per_px, report_error, io_threads, sampling, sample_of
+        paths,
+        predictor,
+        out,
+        colors,
+        um_per_px,
+        report_error,
+        io_threads,
+        sampling,
+        sample_of,
+        exclusions,
     )
     if results:
         headers, rows = summary_rows(results, predictor.class_names)

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from . import io, quantify, render
+from . import io, quantify, regions, render
 from .dataset import write_sheet
 from .errors import SteelsegError
 from .models import build_model, fold_batchnorm, spec
@@ -387,6 +387,7 @@ class ImageResult:
     height: int
     measures: dict[str, object]
     spread: quantify.Spread | None = None  # the fractions' sampling error: pooled per sample
+    excluded: float | None = None  # share of the image left out (--exclude), None: not asked
 
 
 @dataclass
@@ -436,13 +437,13 @@ def pool_by_sample(
     ]
 
 
-def _write_outputs(out: Path, name: str, image, labels, colours) -> None:
+def _write_outputs(out: Path, name: str, image, labels, colours, specimen) -> None:
     # zlib levels chosen on 2080x1542 images: the writer thread takes CPU from the network
     # on small machines. Masks: level 1, 0.026 s and 140 kB (level 6: 0.041 s, 94 kB).
     io.write_png(out / "masks" / f"{name}.png", labels, 1)
     # The overlay (indexed colour) holds the micrograph's grain and hardly compresses: stored
     # uncompressed it takes 0.003 s and 3.2 MB, against 0.076 s and 2.4 MB at level 1.
-    indices, palette = render.indexed_overlay(image, labels, colours)
+    indices, palette = render.indexed_overlay(image, labels, colours, specimen=specimen)
     io.write_png(out / "overlays" / f"{name}.png", indices, 0, palette=palette)
 
 
@@ -466,6 +467,7 @@ def predict_images(
     io_threads: int | None = None,
     sampling: quantify.Sampling = quantify.DEFAULT_SAMPLING,
     sample_of: dict[str, str] | None = None,
+    exclusions: regions.Exclusions | None = None,
 ) -> tuple[list[ImageResult], list[tuple[Path, SteelsegError]], list[SampleResult]]:
     """Segment every image: masks/, overlays/ and phase_fractions.csv under ``out``.
 
@@ -475,7 +477,8 @@ def predict_images(
     ``io_threads_for`` the predictor's device. Results come in the order of ``paths``.
     Fractions get a 95 % CI as ``sampling`` says (``quantify.measure``); with ``sample_of``
     (``read_samples``) each sample's fields are pooled into phase_fractions_by_sample.csv
-    too, and returned (else no samples).
+    too, and returned (else no samples). ``exclusions`` (``regions.read_exclusions``) leave
+    scale bars and the like out of every measure; one that does not fit its image fails it.
     """
     io_threads = io_threads or io_threads_for(predictor.device)
     out = Path(out)
@@ -487,9 +490,11 @@ def predict_images(
 
     def read(path: Path):
         try:
-            return io.read_image(path), None
+            image = io.read_image(path)
+            specimen = exclusions.specimen(path.stem, image.shape[:2]) if exclusions else None
+            return image, specimen, None
         except SteelsegError as exc:
-            return None, exc
+            return None, None, exc
 
     def draw_overview(panels, shown: str) -> None:
         title = f"{predictor.description}: {shown}"
@@ -504,7 +509,7 @@ def predict_images(
         pending: deque = deque()
         upcoming = deque(reader.submit(read, path) for path in paths[:io_threads])
         for i, path in enumerate(tqdm(paths, desc="predict", unit="image")):
-            image, error = upcoming.popleft().result()
+            image, specimen, error = upcoming.popleft().result()
             if i + io_threads < len(paths):
                 upcoming.append(reader.submit(read, paths[i + io_threads]))
             if error is not None:
@@ -513,21 +518,27 @@ def predict_images(
                     on_error(error)
                 continue
             labels = predictor.labels(image)
-            pending.append(writer.submit(_write_outputs, out, path.stem, image, labels, colours))
+            pending.append(
+                writer.submit(_write_outputs, out, path.stem, image, labels, colours, specimen)
+            )
             if len(pending) > 2 * io_threads:  # writers behind: wait rather than queue images
                 pending.popleft().result()
-            spread = sampling.spread(labels, len(names))
-            measures = quantify.measure(labels, names, um_per_px, spread=spread)
+            spread = sampling.spread(labels, len(names), specimen)
+            measures = quantify.measure(labels, names, um_per_px, spread=spread, specimen=specimen)
             height, width = image.shape[:2]
-            results.append(ImageResult(path.stem, width, height, measures, spread))
+            excluded = None if exclusions is None else 0.0
+            if specimen is not None:
+                excluded = 1 - np.count_nonzero(specimen) / specimen.size
+            results.append(ImageResult(path.stem, width, height, measures, spread, excluded))
             if len(thumbnails) < OVERVIEW_IMAGES:
                 step = max(1, math.ceil(max(image.shape[:2]) / 512))
                 small, small_labels = image[::step, ::step], labels[::step, ::step]
+                small_specimen = None if specimen is None else specimen[::step, ::step]
                 thumbnails.append(
                     (
                         caption(path.stem, measures, names),
                         small,
-                        render.overlay(small, small_labels, colours),
+                        render.overlay(small, small_labels, colours, specimen=small_specimen),
                     )
                 )
                 if len(thumbnails) == OVERVIEW_IMAGES and i + 1 < len(paths):
@@ -590,11 +601,17 @@ def summary_rows(
 ) -> tuple[list[str], list[list[object]]]:
     """Headers and rows of the table printed after prediction, one row per image."""
     headers, keys = _columns(results[0].measures, class_names)
+    left_out = results[0].excluded is not None  # --exclude given: how much each image lost
     rows = [
-        [r.image, f"{r.width}x{r.height}", *(_shown(k, r.measures[k]) for k in keys)]
+        [
+            r.image,
+            f"{r.width}x{r.height}",
+            *([100 * r.excluded] if left_out else []),
+            *(_shown(k, r.measures[k]) for k in keys),
+        ]
         for r in results
     ]
-    return ["image", "size", *headers], rows
+    return ["image", "size", *(["excluded %"] if left_out else []), *headers], rows
 
 
 def sample_summary_rows(
@@ -622,15 +639,15 @@ def _write_measures(path: Path, rows: list[tuple[dict[str, object], dict[str, ob
 
 
 def write_fractions(path: Path, results: list[ImageResult], um_per_px: float | None) -> None:
-    """phase_fractions.csv: one row per image."""
-    scale = {"um_per_px": _cell(um_per_px)}
-    _write_measures(
-        path,
-        [
-            ({"image": r.image, "width": r.width, "height": r.height, **scale}, r.measures)
-            for r in results
-        ],
-    )
+    """phase_fractions.csv: one row per image (with --exclude, the share of it left out)."""
+
+    def ident(r: ImageResult) -> dict[str, object]:
+        row = {"image": r.image, "width": r.width, "height": r.height}
+        if r.excluded is not None:
+            row["excluded_fraction"] = _cell(r.excluded)
+        return {**row, "um_per_px": _cell(um_per_px)}
+
+    _write_measures(path, [(ident(r), r.measures) for r in results])
 
 
 def write_sample_fractions(path: Path, samples: list[SampleResult]) -> None:

@@ -15,6 +15,11 @@ truth alike.
   vertical test lines through every pixel row and column; l̄_α = (line length inside α) / N_α,
   N_α the number of α chords, a chord cut by the image edge counting one half. ASTM grain size
   number G = −6.643856 · log10(l̄ in mm) − 3.288.
+
+Each takes an optional ``specimen`` mask (True on specimen): pixels outside it (a scale bar, a
+data bar; ``regions``) count for no class, a field counts only where at least half of it is
+specimen (E562: grid points off the specimen are not counted), and a test line is cut where it
+meets them, as at the image's edge.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ INTERCEPT_NOTE = (
     "A mask does not separate touching grains of one phase, so this is the size of phase "
     "regions, an upper bound of the grain size where grains of one phase touch."
 )
+MIN_SPECIMEN = 0.5  # share of a field that must be specimen for the field to count
 FIELDS = 4  # the CI's grid: 4 x 4 fields per image (steelseg predict --fields)
 CI_METHODS = ("e562", "integral-range")  # steelseg predict --ci
 CI_NOTES = {
@@ -60,18 +66,38 @@ CI_NOTES = {
 _ALONG_ROWS = np.array([[0, 0, 0], [1, 1, 1], [0, 0, 0]])
 
 
-def area_fractions(mask: np.ndarray, num_classes: int) -> np.ndarray:
-    """Share of the pixels of each class (sums to 1)."""
-    counts = np.bincount(mask.ravel(), minlength=num_classes)[:num_classes]
-    return counts / max(mask.size, 1)
+def area_fractions(
+    mask: np.ndarray, num_classes: int, specimen: np.ndarray | None = None
+) -> np.ndarray:
+    """Share of the (specimen) pixels of each class (sums to 1)."""
+    values = mask.ravel() if specimen is None else mask[specimen]
+    counts = np.bincount(values, minlength=num_classes)[:num_classes]
+    return counts / max(values.size, 1)
 
 
-def field_fractions(mask: np.ndarray, num_classes: int, grid: int = FIELDS) -> np.ndarray:
-    """Area fractions (fields x classes) in a grid x grid partition of the image into fields
-    differing by at most a pixel per side (fewer fields along a side shorter than ``grid``)."""
-    bands = np.array_split(mask, min(grid, mask.shape[0]), axis=0)
-    fields = [f for band in bands for f in np.array_split(band, min(grid, mask.shape[1]), axis=1)]
-    return np.stack([area_fractions(f, num_classes) for f in fields])
+def _grid(array: np.ndarray, grid: int) -> list[np.ndarray]:
+    """A grid x grid partition into fields differing by at most a pixel per side (fewer
+    fields along a side shorter than ``grid``)."""
+    bands = np.array_split(array, min(grid, array.shape[0]), axis=0)
+    return [f for band in bands for f in np.array_split(band, min(grid, array.shape[1]), axis=1)]
+
+
+def field_fractions(
+    mask: np.ndarray,
+    num_classes: int,
+    grid: int = FIELDS,
+    specimen: np.ndarray | None = None,
+) -> np.ndarray:
+    """Area fractions (fields x classes) of the fields of a ``grid`` x ``grid`` partition;
+    with ``specimen``, of those fields at least ``MIN_SPECIMEN`` specimen, over its pixels."""
+    if specimen is None:
+        return np.stack([area_fractions(f, num_classes) for f in _grid(mask, grid)])
+    kept = [
+        area_fractions(f, num_classes, s)
+        for f, s in zip(_grid(mask, grid), _grid(specimen, grid), strict=True)
+        if s.mean() >= MIN_SPECIMEN
+    ]
+    return np.stack(kept) if kept else np.empty((0, num_classes))
 
 
 @dataclass(frozen=True)
@@ -101,12 +127,16 @@ class Sampling:
         if self.method not in CI_METHODS:
             raise ValueError(f"CI method {self.method!r}: use one of {', '.join(CI_METHODS)}")
 
-    def spread(self, mask: np.ndarray, num_classes: int) -> Spread:
-        fields = field_fractions(mask, num_classes, self.grid)
+    def spread(
+        self, mask: np.ndarray, num_classes: int, specimen: np.ndarray | None = None
+    ) -> Spread:
+        fields = field_fractions(mask, num_classes, self.grid, specimen)
+        if len(fields) == 0:  # no field mostly specimen: the specimen is the one field
+            fields = area_fractions(mask, num_classes, specimen)[None]
         if len(fields) < 2:
             return Spread(fields, None, self.method)
         if self.method == "integral-range":
-            variance = _integral_range_variance(mask, num_classes, self.grid, fields)
+            variance = _integral_range_variance(mask, num_classes, self.grid, fields, specimen)
         else:
             variance = fields.var(axis=0, ddof=1) / len(fields)  # E562: s^2 / n
         return Spread(fields, variance, self.method)
@@ -116,7 +146,11 @@ DEFAULT_SAMPLING = Sampling()  # 4 x 4 fields, E562
 
 
 def _integral_range_variance(
-    mask: np.ndarray, num_classes: int, grid: int, fields: np.ndarray
+    mask: np.ndarray,
+    num_classes: int,
+    grid: int,
+    fields: np.ndarray,
+    specimen: np.ndarray | None = None,
 ) -> np.ndarray:
     """Variance of the image's fractions from the fields' variance at grid, 2 grid and 4 grid
     per side: log variance against log field area, a line whose slope is clamped to [-1, 0]
@@ -124,7 +158,7 @@ def _integral_range_variance(
     from the ``grid`` point (the widest fields, nearest the image) to the image's area."""
     counts, variances = [len(fields)], [fields.var(axis=0, ddof=1)]
     for finer in (2 * grid, 4 * grid):
-        per_field = field_fractions(mask, num_classes, finer)
+        per_field = field_fractions(mask, num_classes, finer, specimen)
         if len(per_field) > counts[-1]:  # a small image stops splitting
             counts.append(len(per_field))
             variances.append(per_field.var(axis=0, ddof=1))
@@ -156,10 +190,14 @@ def pooled_spread(spreads: list[Spread]) -> Spread:
 
 
 def fraction_ci95(
-    mask: np.ndarray, num_classes: int, grid: int = FIELDS, method: str = "e562"
+    mask: np.ndarray,
+    num_classes: int,
+    grid: int = FIELDS,
+    method: str = "e562",
+    specimen: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """95 % confidence half-width of each class's area fraction (None with under two fields)."""
-    return Sampling(grid, method).spread(mask, num_classes).ci95
+    return Sampling(grid, method).spread(mask, num_classes, specimen).ci95
 
 
 def lever_rule_carbon(pearlite_fraction: float) -> float:
@@ -180,22 +218,32 @@ def ferrite_pearlite(class_names: list[str]) -> int | None:
     return None
 
 
-def _chords(lines: np.ndarray) -> tuple[int, float]:
-    """Pixels inside and chord count (edge chords 1/2) of a boolean array, along its rows."""
+def _chords(lines: np.ndarray, stops: np.ndarray | None = None) -> tuple[int, float]:
+    """Pixels inside and chord count (cut chords 1/2) of a boolean array, along its rows;
+    ``stops`` (True: not specimen) cut the test lines where they lie."""
     labels, count = ndimage.label(lines, structure=_ALONG_ROWS)
     if count == 0:
         return 0, 0.0
     # A chord that touches the first or last column is cut by the end of its test line.
-    cut = np.union1d(labels[:, 0], labels[:, -1])
-    partial = np.count_nonzero(cut)
+    ends = [labels[:, 0], labels[:, -1]]
+    if stops is not None:  # ... and one that runs into a part left out, by that part
+        ends += [labels[:, :-1][stops[:, 1:]], labels[:, 1:][stops[:, :-1]]]
+    partial = np.count_nonzero(np.unique(np.concatenate(ends)))
     return int(lines.sum()), count - 0.5 * partial
 
 
-def mean_linear_intercept(mask: np.ndarray, phase: int) -> float | None:
-    """Mean linear intercept of ``phase``, in pixels, over all rows and columns (None: absent)."""
+def mean_linear_intercept(
+    mask: np.ndarray, phase: int, specimen: np.ndarray | None = None
+) -> float | None:
+    """Mean linear intercept of ``phase``, in pixels, over all rows and columns (None: absent),
+    the test lines cut where they leave the ``specimen``."""
     inside = mask == phase
-    pixels_h, chords_h = _chords(inside)
-    pixels_v, chords_v = _chords(inside.T)
+    stops = None
+    if specimen is not None:
+        inside &= specimen
+        stops = ~specimen
+    pixels_h, chords_h = _chords(inside, stops)
+    pixels_v, chords_v = _chords(inside.T, None if stops is None else stops.T)
     chords = chords_h + chords_v
     return (pixels_h + pixels_v) / chords if chords > 0 else None
 
@@ -238,15 +286,16 @@ def measure(
     um_per_px: float | None = None,
     sampling: Sampling = DEFAULT_SAMPLING,
     spread: Spread | None = None,
+    specimen: np.ndarray | None = None,
 ) -> dict[str, object]:
     """Everything one mask tells: fractions and their 95 % CI (``sampling``, or the ``spread``
-    already taken), lever-rule carbon, intercepts where scaled."""
+    already taken), lever-rule carbon, intercepts where scaled; on ``specimen`` pixels only."""
     k = len(class_names)
-    spread = spread or sampling.spread(mask, k)
-    row = _fraction_row(area_fractions(mask, k), spread, class_names)
+    spread = spread or sampling.spread(mask, k, specimen)
+    row = _fraction_row(area_fractions(mask, k, specimen), spread, class_names)
     if um_per_px:
         for c, name in enumerate(class_names):
-            intercept = mean_linear_intercept(mask, c)
+            intercept = mean_linear_intercept(mask, c, specimen)
             um = None if intercept is None else intercept * um_per_px
             row[f"intercept_um_{name}"] = um
             row[f"astm_g_{name}"] = None if um is None else astm_grain_size_number(um / 1000)

@@ -39,28 +39,46 @@ def colourise(labels: np.ndarray, colours: list[str]) -> np.ndarray:
     return np.stack([hex_colour(c) for c in colours])[labels]
 
 
-def overlay(image: np.ndarray, labels: np.ndarray, colours: list[str], alpha: float = 0.45):
-    """The grey micrograph with each class tinted in its colour (alpha-blended), RGB uint8."""
-    indices, palette = indexed_overlay(image, labels, colours, alpha)
+def overlay(
+    image: np.ndarray,
+    labels: np.ndarray,
+    colours: list[str],
+    alpha: float = 0.45,
+    specimen: np.ndarray | None = None,
+):
+    """The grey micrograph with each class tinted in its colour (alpha-blended), RGB uint8;
+    pixels off the ``specimen`` (left out of the measures) untinted."""
+    indices, palette = indexed_overlay(image, labels, colours, alpha, specimen)
     return palette[indices]
 
 
 def indexed_overlay(
-    image: np.ndarray, labels: np.ndarray, colours: list[str], alpha: float = 0.45
+    image: np.ndarray,
+    labels: np.ndarray,
+    colours: list[str],
+    alpha: float = 0.45,
+    specimen: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The grey micrograph tinted by class, as palette indices (H, W) and the palette (N, 3).
+    """The grey micrograph tinted by class, as palette indices (H, W) and the palette (N, 3);
+    with ``specimen``, the pixels off it in plain grey (one more block of the palette).
 
     One byte per pixel instead of three: as a PNG it encodes about 3x faster and is about 3x
     smaller than the RGB overlay, which matters because the overlay is the costliest file
-    `predict` writes. Grey is quantised to 256 // classes levels (128 for ferrite–pearlite).
+    `predict` writes. Grey is quantised to 256 // blocks levels (128 for ferrite–pearlite).
     """
-    levels = max(1, 256 // len(colours))
+    blocks = len(colours) + (specimen is not None)
+    levels = max(1, 256 // blocks)
     rgb = image.astype(np.uint32)
     grey = (299 * rgb[..., 0] + 587 * rgb[..., 1] + 114 * rgb[..., 2]) // 1000  # ITU-R 601
-    indices = labels.astype(np.uint32) * levels + grey * levels // 256
+    block = labels.astype(np.uint32)
+    if specimen is not None:
+        block[~specimen] = len(colours)
+    indices = block * levels + grey * levels // 256
     centres = (np.arange(levels) + 0.5) * (256 / levels)
     tints = np.stack([hex_colour(c) for c in colours]).astype(np.float64)
     palette = centres[None, :, None] * (1 - alpha) + tints[:, None, :] * alpha
+    if specimen is not None:
+        palette = np.concatenate([palette, np.repeat(centres[None, :, None], 3, axis=2)])
     return indices.astype(np.uint8), np.round(palette).astype(np.uint8).reshape(-1, 3)
 
 
