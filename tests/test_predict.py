@@ -378,8 +378,10 @@ def test_corrupt_image_is_one_line_the_others_are_done_exit_2(trained, tmp_path)
 
 def test_parts_left_out_are_not_measured_and_show_untinted(trained, tmp_path):
     for seed, name in ((8, "a"), (9, "b"), (10, "c")):
-        io.write_png(tmp_path / "in" / f"{name}.png", fresh_micrograph(seed, 160, 200)[0])
-    boxes = tmp_path / "exclude.tsv"  # a scale bar on a; c's box does not fit it
+        image = fresh_micrograph(seed, 160, 200)[0]
+        image[151:154, 130:190] = 255  # a white scale bar: left out on a, measured on b
+        io.write_png(tmp_path / "in" / f"{name}.png", image)
+    boxes = tmp_path / "exclude.tsv"  # a's scale bar; c's box does not fit it
     boxes.write_text("image\tx0\ty0\tx1\ty1\na.png\t120\t150\t200\t156\nc\t0\t0\t201\t9\n")
     result = steelseg_predict(
         tmp_path / "in", "--checkpoint", trained, "--out", tmp_path / "out", "--exclude", boxes
@@ -407,6 +409,10 @@ def test_parts_left_out_are_not_measured_and_show_untinted(trained, tmp_path):
     grey = (overlay[..., 0] == overlay[..., 1]) & (overlay[..., 1] == overlay[..., 2])
     assert grey[~bar].all() and not grey[bar].any()
     assert "excluded %" in result.stdout
+    # b's bar, measured as specimen, is warned of with the row that would leave it out.
+    (warning,) = [line for line in result.stdout.splitlines() if line.startswith("warning")]
+    assert "b: a flat pure white or black 60x3 px rectangle at x 130-189, y 151-153" in warning
+    assert warning.endswith("(a row: b 130 151 190 154)")
 
 
 def test_summary_caption_and_csv_give_each_fraction_its_ci(tmp_path):

@@ -5,6 +5,8 @@ import pytest
 from steelseg import io, regions
 from steelseg.errors import SteelsegError
 
+from .conftest import SHARED_DATA
+
 
 def boxes_file(tmp_path, *rows):
     path = tmp_path / "exclude.tsv"
@@ -67,3 +69,32 @@ def test_a_folder_of_masks(tmp_path):
     io.write_png(tmp_path / "masks" / "z.png", marks)
     with pytest.raises(SteelsegError, match=r"mask\(s\) for image\(s\) not given: z"):
         regions.read_exclusions(tmp_path / "masks", images)
+
+
+def test_flat_marks_find_scale_bars_not_clipped_structure():
+    rng = np.random.default_rng(0)
+    image = rng.integers(1, 255, (120, 160, 3), dtype=np.uint8)  # no pure white or black
+    assert regions.flat_marks(image) == []
+    image[100:104, 20:70] = 255  # a white scale bar ...
+    image[101:103, 40:43] = 0  # ... its lettering cutting it in two (joined again)
+    image[110:, :] = 0  # a black data bar along the bottom ...
+    image[113:117, 30:34] = 255  # ... with white text in it
+    image[5, 10:100] = 255  # a line 1 px thin: no mark
+    image[20:40, 100:140, 0] = 255  # clipped in one channel only: no mark
+    disk = np.hypot(*np.ogrid[-9:10, -9:10]) <= 9  # a clipped round grain: fills 0.70 of its box
+    image[60:79, 60:79][disk] = 255
+    assert sorted(regions.flat_marks(image)) == [(0, 110, 160, 120), (20, 100, 70, 104)]
+
+
+def test_flat_marks_on_the_real_crops_find_sae1045_2s_scale_bar():
+    crops = SHARED_DATA / "lom-ferrite-pearlite"
+    if not crops.is_dir():
+        pytest.skip(f"{crops} not found: the real optical crops sit beside the project")
+    found = {p.stem: regions.flat_marks(io.read_image(p)) for p in sorted(crops.glob("*.png"))}
+    # The box the real-data preset leaves out (workflow/presets/lom_check_exclude.tsv).
+    assert found == {
+        "sae1020_1": [],
+        "sae1020_2": [],
+        "sae1045_1": [],
+        "sae1045_2": [(215, 252, 255, 255)],
+    }

@@ -858,6 +858,7 @@ def predict(
         SlidingWindow,
         WindowSpec,
         expand_inputs,
+        mark_warnings,
         predict_images,
         read_samples,
         sample_summary_rows,
@@ -902,6 +903,8 @@ def predict(
             click.echo(f"note: {LEVER_RULE_NOTE}")
         if um_per_px:
             click.echo(f"note: {INTERCEPT_NOTE}")
+        for warning in mark_warnings(results):
+            click.echo(f"warning: {warning}")
         tables = "phase_fractions.csv" + (" and _by_sample.csv" if sample_of else "")
         click.echo(f"wrote {len(results)} mask(s), overlays and {tables} to {out}")
     if failures:

@@ -388,6 +388,7 @@ class ImageResult:
     measures: dict[str, object]
     spread: quantify.Spread | None = None  # the fractions' sampling error: pooled per sample
     excluded: float | None = None  # share of the image left out (--exclude), None: not asked
+    marks: tuple[regions.Box, ...] = ()  # flat rectangles measured (scale bars?): warned of
 
 
 @dataclass
@@ -492,9 +493,14 @@ def predict_images(
         try:
             image = io.read_image(path)
             specimen = exclusions.specimen(path.stem, image.shape[:2]) if exclusions else None
-            return image, specimen, None
         except SteelsegError as exc:
-            return None, None, exc
+            return None, None, (), exc
+        marks = tuple(
+            (x0, y0, x1, y1)
+            for x0, y0, x1, y1 in regions.flat_marks(image)
+            if specimen is None or specimen[y0:y1, x0:x1].any()
+        )
+        return image, specimen, marks, None
 
     def draw_overview(panels, shown: str) -> None:
         title = f"{predictor.description}: {shown}"
@@ -509,7 +515,7 @@ def predict_images(
         pending: deque = deque()
         upcoming = deque(reader.submit(read, path) for path in paths[:io_threads])
         for i, path in enumerate(tqdm(paths, desc="predict", unit="image")):
-            image, specimen, error = upcoming.popleft().result()
+            image, specimen, marks, error = upcoming.popleft().result()
             if i + io_threads < len(paths):
                 upcoming.append(reader.submit(read, paths[i + io_threads]))
             if error is not None:
@@ -529,7 +535,8 @@ def predict_images(
             excluded = None if exclusions is None else 0.0
             if specimen is not None:
                 excluded = 1 - np.count_nonzero(specimen) / specimen.size
-            results.append(ImageResult(path.stem, width, height, measures, spread, excluded))
+            result = ImageResult(path.stem, width, height, measures, spread, excluded, marks)
+            results.append(result)
             if len(thumbnails) < OVERVIEW_IMAGES:
                 step = max(1, math.ceil(max(image.shape[:2]) / 512))
                 small, small_labels = image[::step, ::step], labels[::step, ::step]
@@ -557,6 +564,18 @@ def predict_images(
             by_sample = pool_by_sample(results, sample_of, names)
             write_sample_fractions(out / "phase_fractions_by_sample.csv", by_sample)
     return results, failures, by_sample
+
+
+def mark_warnings(results: list[ImageResult]) -> list[str]:
+    """One line per flat rectangle measured as specimen, with the --exclude row that would
+    leave it out."""
+    return [
+        f"{r.image}: a flat pure white or black {x1 - x0}x{y1 - y0} px rectangle at x {x0}-"
+        f"{x1 - 1}, y {y0}-{y1 - 1} (a scale bar or label?) is measured as specimen; if it is "
+        f"not, leave it out with --exclude (a row: {r.image} {x0} {y0} {x1} {y1})"
+        for r in results
+        for x0, y0, x1, y1 in r.marks
+    ]
 
 
 def caption(name: str, measures: dict[str, object], class_names: list[str]) -> str:

@@ -9,6 +9,9 @@
 The network still labels every pixel and the masks keep those labels; the fractions, their CI
 and the intercepts count specimen pixels only (``quantify``'s ``specimen``), and the overlays
 show the parts left out untinted.
+
+``flat_marks`` finds what looks like such a mark (a rectangle of pure white or pure black,
+which no micrograph of a specimen holds) so that ``predict`` can warn where one is measured.
 """
 
 from __future__ import annotations
@@ -17,11 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 
 from . import io
 from .errors import SteelsegError
 
 BOX_COLUMNS = ("image", "x0", "y0", "x1", "y1")
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1: left, top inclusive; right, bottom exclusive
+MARK_MIN_PIXELS = 64  # a flat mark at least this large (sae1045_2's scale bar: 107 px) ...
+MARK_MIN_FILL = 0.8  # ... filling this share of its bounding box: a bar, not a clipped grain
+MARK_GAP = 4  # px between the parts of one mark (a bar cut by its lettering)
 
 
 @dataclass(frozen=True)
@@ -29,7 +37,7 @@ class Exclusions:
     """Where each image is not specimen, as read by ``read_exclusions``."""
 
     source: Path
-    boxes: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)
+    boxes: dict[str, list[Box]] = field(default_factory=dict)
     masks: dict[str, Path] = field(default_factory=dict)
 
     def specimen(self, name: str, shape: tuple[int, int]) -> np.ndarray | None:
@@ -72,7 +80,7 @@ def read_exclusions(path: str | Path, images: list[Path]) -> Exclusions:
         _check_names(path, set(masks) - stems, "mask(s) for")
         return Exclusions(path, masks=masks)
     fix = "give a tab-separated file (image, x0, y0, x1, y1) or a folder of exclusion masks"
-    boxes: dict[str, list[tuple[int, int, int, int]]] = {}
+    boxes: dict[str, list[Box]] = {}
     for line, row in enumerate(io.read_table(path, BOX_COLUMNS, fix), start=2):
         name = (row["image"] or "").strip()
         if Path(name).suffix.lower() in io.IMAGE_SUFFIXES:
@@ -99,3 +107,36 @@ def _check_names(path: Path, unknown: set[str], what: str) -> None:
         raise SteelsegError(
             f"{path}: {what} image(s) not given: {shown}; fix the name(s) or give the image(s)"
         )
+
+
+def flat_marks(image: np.ndarray) -> list[Box]:
+    """Boxes of pure white or pure black rectangles at least 2 px thick in an RGB uint8
+    image: burnt-in scale bars, data bars and labels (a clipped grain is no rectangle). Parts
+    of one mark split by its lettering (up to ``MARK_GAP`` px apart) come as one box."""
+    red = np.ascontiguousarray(image[..., 0])  # one channel first: 1.5 ms at 2080 x 1542
+    if 0 < red.min() and red.max() < 255:
+        return []
+    marks = []
+    for value in (255, 0):
+        candidates = red == value
+        if np.count_nonzero(candidates) < MARK_MIN_PIXELS:
+            continue
+        flat = candidates & (image[..., 1] == value) & (image[..., 2] == value)
+        if np.count_nonzero(flat) < MARK_MIN_PIXELS:  # clipped in one channel, not flat
+            continue
+        # Grown by half the gap, the parts of one mark touch: one group.
+        near = ndimage.maximum_filter(flat, size=2 * (MARK_GAP // 2) + 1)
+        groups, _ = ndimage.label(near, structure=np.ones((3, 3)))
+        sizes = np.bincount(groups[flat])  # flat pixels per group: most are specks
+        large = np.flatnonzero(sizes >= MARK_MIN_PIXELS)
+        objects = ndimage.find_objects(groups) if large.size else []
+        for index in large[large > 0]:
+            rows, cols = objects[index - 1]
+            ys, xs = np.nonzero(flat[rows, cols] & (groups[rows, cols] == index))
+            height, width = np.ptp(ys) + 1, np.ptp(xs) + 1  # the flat pixels' own box
+            if min(height, width) >= 2 and len(ys) >= max(
+                MARK_MIN_PIXELS, MARK_MIN_FILL * height * width
+            ):
+                x0, y0 = cols.start + int(xs.min()), rows.start + int(ys.min())
+                marks.append((x0, y0, x0 + int(width), y0 + int(height)))
+    return marks
