@@ -89,7 +89,7 @@ def load_dataset(root: str | os.PathLike) -> Dataset:
     unlisted = sorted(set(on_disk) - set(images))
     if unlisted:
         raise SteelsegError(
-            f"{sheet}: image(s) {', '.join(unlisted[:3])} in images/ have no row; "
+            f"{sheet}: image(s) {io.first_few(unlisted)} in images/ have no row; "
             "add a row (image, sample) for each"
         )
     labels: dict[str, dict[str, Path]] = {}

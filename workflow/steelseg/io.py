@@ -166,6 +166,17 @@ def save_figure(fig, path: str | os.PathLike, dpi: int = 130, compress_level: in
     pyplot().close(fig)
 
 
+def image_name(text: str) -> str:
+    """An image's name as a table gives it, with or without its extension: the file stem."""
+    text = text.strip()
+    return Path(text).stem if Path(text).suffix.lower() in IMAGE_SUFFIXES else text
+
+
+def first_few(names: list[str], count: int = 3) -> str:
+    """Names for a one-line message: the first ``count``, then '...' where there are more."""
+    return ", ".join(names[:count]) + (", ..." if len(names) > count else "")
+
+
 def list_images(folder: str | os.PathLike) -> dict[str, Path]:
     """Map image name (file stem) to path for every accepted image file in ``folder``."""
     folder = Path(folder)

@@ -405,17 +405,15 @@ def read_samples(path: str | Path, images: list[Path]) -> dict[str, str]:
     rows = io.read_table(path, ("image", "sample"), "give a tab-separated file: image, sample")
     sample_of = {}
     for line, row in enumerate(rows, start=2):
-        name, sample = ((row[key] or "").strip() for key in ("image", "sample"))
+        name, sample = io.image_name(row["image"] or ""), (row["sample"] or "").strip()
         if not name or not sample:
             raise SteelsegError(f"{path}, line {line}: needs an image name and a sample")
-        if Path(name).suffix.lower() in io.IMAGE_SUFFIXES:
-            name = Path(name).stem
         sample_of[name] = sample
     missing = [p.stem for p in images if p.stem not in sample_of]
     if missing:
-        shown = ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
         raise SteelsegError(
-            f"{path}: no sample for image(s) {shown}; add a row (image<TAB>sample) for each"
+            f"{path}: no sample for image(s) {io.first_few(missing)}; add a row "
+            "(image<TAB>sample) for each"
         )
     return sample_of
 

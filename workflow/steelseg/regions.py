@@ -82,9 +82,7 @@ def read_exclusions(path: str | Path, images: list[Path]) -> Exclusions:
     fix = "give a tab-separated file (image, x0, y0, x1, y1) or a folder of exclusion masks"
     boxes: dict[str, list[Box]] = {}
     for line, row in enumerate(io.read_table(path, BOX_COLUMNS, fix), start=2):
-        name = (row["image"] or "").strip()
-        if Path(name).suffix.lower() in io.IMAGE_SUFFIXES:
-            name = Path(name).stem
+        name = io.image_name(row["image"] or "")
         try:
             x0, y0, x1, y1 = (int((row[key] or "").strip()) for key in BOX_COLUMNS[1:])
         except ValueError:
@@ -103,9 +101,9 @@ def read_exclusions(path: str | Path, images: list[Path]) -> Exclusions:
 
 def _check_names(path: Path, unknown: set[str], what: str) -> None:
     if unknown:
-        shown = ", ".join(sorted(unknown)[:3]) + (" ..." if len(unknown) > 3 else "")
         raise SteelsegError(
-            f"{path}: {what} image(s) not given: {shown}; fix the name(s) or give the image(s)"
+            f"{path}: {what} image(s) not given: {io.first_few(sorted(unknown))}; fix the "
+            "name(s) or give the image(s)"
         )
 
 

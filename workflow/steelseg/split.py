@@ -158,13 +158,13 @@ def _assign_from_file(
     if missing:
         raise SteelsegError(
             f"{source} assigns no set to {len(missing)} image(s) of the data set "
-            f"({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''}); add them to it"
+            f"({io.first_few(missing)}); add them to it"
         )
     unknown = sorted(set(assignment) - images)
     if unknown:
         raise SteelsegError(
             f"{source} names {len(unknown)} image(s) the data set does not have "
-            f"({', '.join(unknown[:3])}{', ...' if len(unknown) > 3 else ''}); check the data set"
+            f"({io.first_few(unknown)}); check the data set"
         )
     return [assignment[str(row["image"])] for row in index]
 
