@@ -11,7 +11,7 @@ and the intercepts count specimen pixels only (``quantify``'s ``specimen``), and
 show the parts left out untinted.
 
 ``flat_marks`` finds what looks like such a mark (a rectangle of pure white or pure black,
-which no micrograph of a specimen holds) so that ``predict`` can warn where one is measured.
+which a specimen seldom images as) so that ``predict`` can warn where one is measured.
 """
 
 from __future__ import annotations
