@@ -52,6 +52,21 @@ def test_error_is_one_line_exit_2_and_no_output(tmp_path):
     assert not (tmp_path / "t").exists()
 
 
+def test_an_exclusion_naming_no_image_is_one_line_before_any_output(tmp_path):
+    image = np.zeros((64, 64, 3), np.uint8)
+    annotation = np.zeros((64, 64), np.uint8)
+    annotation[:8], annotation[-8:] = 1, 2
+    root = make_folder_dataset(tmp_path / "d", {"a": image}, annotations={"a": annotation})
+    (root / "exclude.tsv").write_text("image\tx0\ty0\tx1\ty1\nb\t0\t60\t64\t64\n")
+    result = steelseg(
+        "rf-masks", "--dataset", root, "--classes", "ferrite,pearlite", "--out", tmp_path / "m"
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "exclude.tsv: boxes for image(s) not given: b" in lines[0]
+    assert not (tmp_path / "m").exists()
+
+
 def test_unknown_option_is_a_usage_error(tmp_path):
     result = steelseg("split", "--tiles", tmp_path, "--out", tmp_path / "s.tsv", "--mode", "x")
     assert result.returncode == 2 and "Invalid value for '--mode'" in result.stderr

@@ -75,8 +75,65 @@ def test_export_images_writes_images_and_references_by_name(tmp_path):
         io.read_labels(tmp_path / "out/rf_masks/b.png", 2), 1 - truth["b"]
     )
     np.testing.assert_array_equal(io.read_labels(tmp_path / "out/exact_truth/b.png", 2), truth["b"])
-    assert not (tmp_path / "out/images/a.png").exists()
+    assert not (tmp_path / "out/images/a.png").exists() and not (tmp_path / "out/exclude").exists()
+    # With a scale bar named in exclude.tsv: references "no class" there, an exclude/ mask
+    # for predict --exclude.
+    (root / "exclude.tsv").write_text("image\tx0\ty0\tx1\ty1\nb\t15\t10\t20\t12\n")
+    export_images(load_dataset(root), ["b"], masks, 2, tmp_path / "bar")
+    bar = np.zeros((12, 20), bool)
+    bar[10:12, 15:20] = True
+    np.testing.assert_array_equal(io.read_labels(tmp_path / "bar/exclude/b.png", 2), bar)
+    for folder, expected in (("rf_masks", 1 - truth["b"]), ("exact_truth", truth["b"])):
+        labels = io.read_labels(tmp_path / "bar" / folder / "b.png", 2, ignore=True)
+        assert (labels[bar] == io.IGNORE).all() and (labels[~bar] == expected[~bar]).all()
+    (root / "exclude.tsv").unlink()
     io.write_png(masks / "a.png", np.zeros((5, 5), np.uint8))
     with pytest.raises(SteelsegError, match="a.png: size differs from its image"):
         export_images(load_dataset(root), ["a"], masks, 2, tmp_path / "out2")
     assert not (tmp_path / "out2").exists()
+
+
+def test_exclude_leaves_parts_out_of_every_label(tmp_path):
+    from steelseg import io
+
+    # A scale bar at rows 6-7, columns 4-7 of image a, given as a box (x1, y1 exclusive).
+    annotation = np.ones((8, 8), np.uint8)  # ferrite scribbled everywhere, the bar too
+    mask = np.zeros((8, 8), np.uint8)
+    mask[0, 0] = io.IGNORE  # a dense mask may say "no class" itself
+    root = make_folder_dataset(
+        tmp_path / "d", {"a": IMAGE, "b": IMAGE}, masks={"a": mask}, annotations={"a": annotation}
+    )
+    (root / "exclude.tsv").write_text("image\tx0\ty0\tx1\ty1\na.png\t4\t6\t8\t8\n")
+    dataset = load_dataset(root)
+    bar = np.zeros((8, 8), bool)
+    bar[6:8, 4:8] = True
+    assert (dataset.specimen("a", (8, 8)) == ~bar).all() and dataset.specimen("b", (8, 8)) is None
+    scribbles = dataset.read_label("annotations", "a", 2, IMAGE.shape)
+    assert (scribbles[bar] == 0).all() and (scribbles[~bar] == 1).all()
+    dense = dataset.read_label("masks", "a", 2, IMAGE.shape)
+    assert (dense[bar] == io.IGNORE).all() and dense[0, 0] == io.IGNORE
+    assert (dense[~bar].ravel()[1:] == 0).all()
+    # An annotation may not use the value: 255 there is no class and no "unlabelled".
+    io.write_png(root / "annotations" / "a.png", np.full((8, 8), io.IGNORE, np.uint8))
+    with pytest.raises(
+        SteelsegError, match=r"annotations/a\.png: annotation has value\(s\) \[255\]"
+    ):
+        load_dataset(root).read_label("annotations", "a", 2, IMAGE.shape)
+
+
+def test_exclude_folder_checked_against_the_images(tmp_path):
+    from steelseg import io
+
+    root = make_folder_dataset(tmp_path / "d", {"a": IMAGE})
+    io.write_png(root / "exclude" / "zz.png", np.zeros((8, 8), np.uint8))
+    with pytest.raises(SteelsegError, match=r"exclude: mask\(s\) for image\(s\) not given: zz"):
+        load_dataset(root)
+    (root / "exclude" / "zz.png").rename(root / "exclude" / "a.png")
+    (root / "exclude.tsv").write_text("image\tx0\ty0\tx1\ty1\n")
+    with pytest.raises(SteelsegError, match="both exclude/ and exclude.tsv; keep one"):
+        load_dataset(root)
+    (root / "exclude.tsv").unlink()
+    io.write_png(root / "exclude" / "a.png", np.zeros((4, 8), np.uint8))
+    dataset = load_dataset(root)
+    with pytest.raises(SteelsegError, match=r"exclude/a\.png: exclusion mask is 8x4 px"):
+        dataset.specimen("a", (8, 8))

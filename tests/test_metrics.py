@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 import torch
-from steelseg import metrics
+from scipy import ndimage
+from steelseg import io, metrics
 
 NAMES2 = ["a", "b"]
 
@@ -164,3 +165,36 @@ def test_mean_and_weighted_iou_agree_with_smp():
     ).item()
     assert ours["mean_iou"] == pytest.approx(macro, abs=1e-6)
     assert ours["weighted_iou"] == pytest.approx(weighted, abs=1e-6)
+
+
+def test_pixels_left_out_of_the_truth_count_nowhere():
+    # MATLAB's <undefined>: the left column is not specimen (255); what is predicted there
+    # changes nothing, and the rest scores as if it were the whole image.
+    truth = np.array([[255, 0, 0], [255, 1, 1], [255, 1, 0]])
+    kept = (slice(None), slice(1, None))
+    scores = []
+    for left_column in (0, 1):
+        pred = np.array([[left_column, 0, 1], [left_column, 1, 1], [left_column, 1, 0]])
+        scores.append(metrics.evaluate_pairs([(truth, pred)], NAMES2))
+        cropped = metrics.evaluate_pairs([(truth[kept], pred[kept])], NAMES2)
+        assert scores[-1]["confusion_matrix"] == cropped["confusion_matrix"] == [[2, 1], [0, 3]]
+        for key in ("global_accuracy", "mean_accuracy", "mean_iou", "weighted_iou"):
+            assert scores[-1][key] == cropped[key]
+    assert scores[0] == scores[1]
+    assert metrics.IGNORE == io.IGNORE
+
+
+def test_bf_treats_a_part_left_out_as_outside_the_image():
+    # A strip left out along the right edge scores as the image cropped before it, at the same
+    # tolerance in pixels: region edges along the strip count in truth and prediction alike.
+    rng = np.random.default_rng(3)
+    truth = (ndimage.uniform_filter(rng.random((40, 60)), 9) > 0.5).astype(np.uint8)
+    pred = np.roll(truth, 1, axis=0)
+    pred[rng.random(pred.shape) < 0.02] ^= 1
+    truth[:, 45:] = metrics.IGNORE
+    pred[:, 45:] = rng.integers(0, 2, (40, 15))  # whatever the network says there
+    full = metrics.bf_scores(truth, pred, 2)
+    scale = np.hypot(40, 60) / np.hypot(40, 45)
+    cropped = metrics.bf_scores(truth[:, :45], pred[:, :45], 2, metrics.BF_TOLERANCE * scale)
+    np.testing.assert_allclose(full, cropped)
+    assert np.isfinite(full).all() and 0.3 < full.min() and full.max() < 1

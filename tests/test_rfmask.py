@@ -119,3 +119,35 @@ def test_sample_without_any_labels(tmp_path):
     root = make_folder_dataset(tmp_path / "d", {"a": image})
     with pytest.raises(SteelsegError, match="sample S1 has images without masks/"):
         rfmask.make_masks(load_dataset(root), CLASSES, tmp_path / "m", None)
+
+
+def test_excluded_scale_bar_is_left_out_of_forest_masks_and_quality(tmp_path):
+    # Dark pearlite left, light ferrite right, a white scale bar bottom right that someone
+    # scribbled as pearlite. exclude.tsv names the bar: the forest must learn nothing from it,
+    # the mask must say "no class" (io.IGNORE) exactly there, and the quality skip it.
+    rng = np.random.default_rng(0)
+    image = np.where(np.arange(96) < 48, 70, 190)[None, :].repeat(64, 0)
+    image = np.clip(image + rng.normal(0, 12, image.shape), 0, 254).astype(np.uint8)
+    image[52:56, 70:90] = 255
+    image = np.repeat(image[..., None], 3, axis=-1)
+    truth = (np.arange(96) < 48).astype(np.uint8)[None, :].repeat(64, 0)
+    scribbles = np.zeros((64, 96), np.uint8)
+    scribbles[10:14, 10:40] = 2  # pearlite
+    scribbles[10:14, 56:86] = 1  # ferrite
+    on_bar = scribbles.copy()
+    on_bar[53:55, 72:88] = 2  # "pearlite" on the bar
+    masks = {}
+    for name, annotation in (("clean", scribbles), ("on_bar", on_bar)):
+        root = make_folder_dataset(tmp_path / name, {"a": image}, annotations={"a": annotation})
+        io.write_png(root / "truth" / "a.png", truth)
+        (root / "exclude.tsv").write_text("image\tx0\ty0\tx1\ty1\na\t70\t52\t90\t56\n")
+        report = rfmask.make_masks(
+            load_dataset(root), CLASSES, tmp_path / name / "m", tmp_path / name / "q.json", 10
+        )
+        masks[name] = io.read_labels(tmp_path / name / "m" / "a.png", 2, ignore=True)
+        assert sum(map(sum, report["confusion_matrix"])) == 64 * 96 - 4 * 20
+        assert report["pixel_accuracy"] > 0.95
+    bar = np.zeros((64, 96), bool)
+    bar[52:56, 70:90] = True
+    assert (masks["on_bar"][bar] == io.IGNORE).all() and (masks["on_bar"][~bar] < 2).all()
+    assert (masks["on_bar"] == masks["clean"]).all()

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from steelseg import train
+from steelseg import io, train
 from steelseg.errors import SteelsegError
 from steelseg.models import MODELS
 from steelseg.tiles import TileStore
@@ -110,6 +110,48 @@ def test_labels_truth_trains_on_the_exact_truth_not_the_masks(tile_store, tmp_pa
     trainer.config.labels = "masks"
     _, against_masks = trainer.validate()
     assert against_truth >= 0.95 and against_masks <= 0.05, (against_truth, against_masks)
+
+
+def test_pixels_left_out_teach_nothing_and_count_nowhere(tile_store, tmp_path):
+    tiles, _ = tile_store
+    truth = np.load(tiles / "truth.npy")
+    masks = np.load(tiles / "masks.npy")
+    masks[:, 32:] = io.IGNORE  # the bottom half of every tile is not specimen ...
+    masks[0] = io.IGNORE  # ... and all of tile 0
+    store = TileStore.open(_store_copy(tiles, tmp_path / "tiles", masks=masks))
+    mixed = [i for i in range(1, len(truth)) if 0.3 < truth[i].mean() < 0.7][:4]
+    split = {"train": np.array([0, *mixed]), "val": np.array([0, *mixed])}
+    config = train.TrainConfig(
+        epochs=2, batch_size=2, max_iterations=3, validation_frequency=100, seed=0, device="cpu"
+    )
+    trainer = train.Trainer("unet", store, split, CLASSES, config, tmp_path / "model", threads=2)
+    # Tile 0 teaches nothing: out of both sets. The weights come from the labelled halves (the
+    # median-frequency ratios do not depend on how many pixels a tile has).
+    assert trainer.split["train"].tolist() == trainer.split["val"].tolist() == mixed
+    np.testing.assert_allclose(
+        trainer.weights, train.class_weights(masks[:, :32], np.array(mixed), 2), rtol=1e-6
+    )
+    assert trainer.weights.min() > 0
+    # Validation accuracy counts the labelled halves only.
+    trainer.model.eval()
+    with torch.no_grad():
+        images = train.to_network_input(np.asarray(store.images[mixed]))
+        pred = trainer._forward(images).argmax(1).numpy()
+    expected = (pred[:, :32] == masks[mixed][:, :32]).mean()
+    loss, accuracy = trainer.validate()
+    assert accuracy == pytest.approx(expected) and np.isfinite(loss)
+    trainer.run()
+    log = _log(tmp_path / "model" / "train_log.csv")
+    assert len(log) == 3 and all(np.isfinite(float(r["train_loss"])) for r in log)
+    with pytest.raises(SteelsegError, match="every training tile is left out"):
+        train.Trainer(
+            "unet",
+            store,
+            {"train": np.array([0]), "val": np.array([0])},
+            CLASSES,
+            config,
+            tmp_path / "none",
+        )
 
 
 def test_labels_truth_without_truth_is_a_one_line_error(tile_store, tmp_path):

@@ -428,3 +428,60 @@ def test_folds_not_in_the_file_stop_at_start_up(tmp_path):
     )
     assert result.returncode != 0
     assert "split.folds [9] not in" in result.stdout and "folds 0, 1, 2, 3, 4, 5" in result.stdout
+
+
+def test_data_set_with_scale_bars_left_out_end_to_end(tmp_path):
+    # A user data set whose micrographs carry a burnt-in scale bar, named in exclude.tsv: the
+    # RF masks and tiles say "no class" there, training and the whole-image scores skip it,
+    # and the test images' phase fractions leave it out.
+    data = tmp_path / "data"
+    synth.generate(data, samples=2, images_per_sample=[2], width=192, height=160, seed=3)
+    rows = ["image\tx0\ty0\tx1\ty1"]
+    for path in sorted((data / "images").iterdir()):
+        image = io.read_image(path).copy()
+        image[100:106, 120:184] = 255
+        io.write_png(path, image)
+        rows.append(f"{path.stem}\t120\t100\t184\t106")
+    (data / "exclude.tsv").write_text("\n".join(rows) + "\n")
+    _workflow_copy(tmp_path, "deeplabv3plus_mobilenetv2: {weights: null, batch_size: 4}")
+    (tmp_path / "tiny.yaml").write_text(
+        f"dataset: {{name: bars, source: folder, path: '{data}'}}\n"
+        "rf: {trees: 10, threads: 2}\n"
+        "tiles: {size: 64}\n"
+        "split: {fractions: {train: 0.5, val: 0.25, test: 0.25}}\n"
+        "train: {max_iterations: 3, validation_frequency: 3, workers: 0, threads: 2}\n"
+    )
+    out = tmp_path / "results" / "bars"
+    model = "deeplabv3plus_mobilenetv2"
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2"]
+        + [f"results/bars/metrics/whole_images/rf_masks/{model}.json"]
+        + ["results/bars/figures/segmented_samples.png", "--configfile", "tiny.yaml"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    bar = np.zeros((160, 192), bool)
+    bar[100:106, 120:184] = True
+    for path in (out / "masks").glob("*.png"):
+        mask = io.read_labels(path, 2, ignore=True)
+        assert (mask[bar] == io.IGNORE).all() and (mask[~bar] < 2).all()
+    tile_masks = np.load(out / "tiles" / "masks.npy")
+    assert (tile_masks == io.IGNORE).any()
+    with open(out / "split.tsv") as handle:
+        test = [
+            int(r["tile"]) for r in csv.DictReader(handle, delimiter="\t") if r["set"] == "test"
+        ]
+    tile_scores = json.loads((out / f"metrics/{model}.json").read_text())
+    assert np.sum(tile_scores["confusion_matrix"]) == (tile_masks[test] != io.IGNORE).sum()
+    assert (out / "figures" / "segmented_samples.png").stat().st_size > 10_000
+    scores = json.loads((out / f"metrics/whole_images/rf_masks/{model}.json").read_text())
+    n = scores["n_images"]
+    assert n >= 1 and np.sum(scores["confusion_matrix"]) == n * (160 * 192 - bar.sum())
+    with open(out / f"predictions/{model}/test_images/phase_fractions.csv") as handle:
+        fractions = list(csv.DictReader(handle))
+    assert len(fractions) == n
+    for row in fractions:
+        assert float(row["excluded_fraction"]) == pytest.approx(bar.mean(), abs=1e-4)

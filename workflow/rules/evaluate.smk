@@ -181,8 +181,11 @@ rule predict_test_images:
     params:
         options=window_options(),
     shell:
+        # The data set's exclude/ (scale bars), where export-images wrote one.
         "python -m steelseg predict {input.images}/images --checkpoint {input.checkpoint} "
-        "--out {output} {params.options} --threads {threads} > {log} 2>&1"
+        "--out {output} {params.options} --threads {threads} "
+        "$(test -d {input.images}/exclude && echo --exclude {input.images}/exclude) "
+        "> {log} 2>&1"
 
 
 rule evaluate_images:

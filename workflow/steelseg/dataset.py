@@ -4,6 +4,13 @@ A data set is a folder with ``images/``, optional ``annotations/`` (sparse scrib
 0 = unlabelled, k+1 = class k), optional ``masks/`` (dense class indices), optional ``truth/``
 (exact masks, used only for evaluation) and ``samples.tsv`` (columns ``image`` and ``sample``,
 more allowed). Label files are matched to images by name (file stem).
+
+Parts of the images that are not specimen (burnt-in scale bars, data bars) are named by an
+optional ``exclude/`` folder of masks (non-zero = not specimen) or ``exclude.tsv`` of pixel boxes
+(image, x0, y0, x1, y1), the two forms ``steelseg predict --exclude`` reads. Every label read
+through ``Dataset.read_label`` then has them left out: scribbles there are dropped, dense masks
+and truth hold ``io.IGNORE`` there, so the forest, the loss and the metrics never see them.
+Dense masks and truth may also carry ``io.IGNORE`` themselves.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import numpy as np
 
 from . import io
 from .errors import SteelsegError
+from .regions import Exclusions, read_exclusions
 
 LABEL_FOLDERS = ("annotations", "masks", "truth")
 
@@ -29,6 +37,7 @@ class Dataset:
     annotations: dict[str, Path] = field(default_factory=dict)
     masks: dict[str, Path] = field(default_factory=dict)
     truth: dict[str, Path] = field(default_factory=dict)
+    exclude: Exclusions | None = None  # parts of images that are not specimen
 
     def images_of(self, sample: str) -> list[str]:
         return [name for name, s in self.samples.items() if s == sample]
@@ -43,16 +52,25 @@ class Dataset:
     def read_label(
         self, kind: str, name: str, num_classes: int, shape: tuple[int, ...] | None = None
     ) -> np.ndarray:
-        """Read an annotation, mask or truth file; check its values and, if given, its size."""
+        """Read an annotation, mask or truth file; check its values and, if given, its size;
+        leave out what ``exclude`` names (scribbles dropped, dense labels ``io.IGNORE``)."""
         path = getattr(self, kind)[name]
-        values = num_classes + 1 if kind == "annotations" else num_classes
-        labels = io.read_labels(path, values, what=kind.rstrip("s"))
+        sparse = kind == "annotations"
+        values = num_classes + 1 if sparse else num_classes
+        labels = io.read_labels(path, values, what=kind.rstrip("s"), ignore=not sparse)
         if shape is not None and labels.shape != tuple(shape[:2]):
             raise SteelsegError(
                 f"{path}: size {labels.shape[1]}x{labels.shape[0]} differs from its image "
                 f"{self.images[name].name} ({shape[1]}x{shape[0]}); export it at the image's size"
             )
+        specimen = self.specimen(name, labels.shape)
+        if specimen is not None:
+            labels[~specimen] = 0 if sparse else io.IGNORE
         return labels
+
+    def specimen(self, name: str, shape: tuple[int, ...]) -> np.ndarray | None:
+        """Boolean (H, W), True on specimen; None where nothing of image ``name`` is left out."""
+        return None if self.exclude is None else self.exclude.specimen(name, tuple(shape[:2]))
 
 
 def _read_sheet(path: Path) -> list[dict[str, str]]:
@@ -103,7 +121,20 @@ def load_dataset(root: str | os.PathLike) -> Dataset:
                 "rename the label file to its image's name or remove it"
             )
         labels[kind] = found
-    return Dataset(root=root, images=images, samples=samples, **labels)
+    return Dataset(
+        root=root, images=images, samples=samples, exclude=_read_exclude(root, images), **labels
+    )
+
+
+def _read_exclude(root: Path, images: dict[str, Path]) -> Exclusions | None:
+    """The data set's exclude/ folder or exclude.tsv (not both: which would win is unclear)."""
+    given = [p for p in (root / "exclude", root / "exclude.tsv") if p.exists()]
+    if len(given) > 1:
+        raise SteelsegError(
+            f"{root}: both exclude/ and exclude.tsv; keep one (masks or boxes) to name the parts "
+            "that are not specimen"
+        )
+    return read_exclusions(given[0], list(images.values())) if given else None
 
 
 def write_sheet(path: Path, rows: list[dict[str, object]], delimiter: str = "\t") -> None:
@@ -119,7 +150,9 @@ def export_images(
 ) -> dict[str, int]:
     """Whole images and their references, as PNGs named by image, for `steelseg predict` and
     `steelseg evaluate --scored-on images`: ``images/`` (RGB), ``rf_masks/`` (the dense masks
-    the models trained on) and, where the data set has exact truth, ``exact_truth/``."""
+    the models trained on), where the data set has exact truth ``exact_truth/``, and where it
+    leaves parts of these images out ``exclude/`` (masks, 1 = not specimen, for `predict
+    --exclude`)."""
     masks = Path(masks)
     with_truth = 0
     with io.atomic_dir(out) as tmp:
@@ -129,12 +162,16 @@ def export_images(
                     f"{dataset.root}: no image {name} in the data set; rerun the split step"
                 )
             image = dataset.read_image(name)
-            mask = io.read_labels(masks / f"{name}.png", num_classes, what="mask")
+            mask = io.read_labels(masks / f"{name}.png", num_classes, what="mask", ignore=True)
             if mask.shape != image.shape[:2]:
                 raise SteelsegError(
                     f"{masks}/{name}.png: size differs from its image; rerun the rf_masks step"
                 )
             io.write_png(tmp / "images" / f"{name}.png", image)
+            specimen = dataset.specimen(name, mask.shape)
+            if specimen is not None:
+                mask[~specimen] = io.IGNORE  # as the tiles have it, whatever made the masks
+                io.write_png(tmp / "exclude" / f"{name}.png", (~specimen).astype(np.uint8))
             io.write_png(tmp / "rf_masks" / f"{name}.png", mask)
             if name in dataset.truth:
                 truth = dataset.read_label("truth", name, num_classes, image.shape)

@@ -81,7 +81,7 @@ def score_folders(
     def pairs():
         for pred_path, truth_path in tqdm(files, desc="evaluate", unit="image"):
             pred = io.read_labels(pred_path, k, what="prediction")
-            truth = io.read_labels(truth_path, k, what="truth")
+            truth = io.read_labels(truth_path, k, what="truth", ignore=True)
             if pred.shape != truth.shape:
                 raise SteelsegError(
                     f"{pred_path}: size {pred.shape[1]}x{pred.shape[0]} differs from its truth "

@@ -1,6 +1,7 @@
 """Reading and writing images and label masks: every accepted format and every check in one place.
 
-Images come back as RGB uint8 (H, W, 3); label masks as uint8 (H, W) class indices.
+Images come back as RGB uint8 (H, W, 3); label masks as uint8 (H, W) class indices, where
+dense masks may hold ``IGNORE`` (255) on pixels that are not specimen (scale bars, data bars).
 Outputs are written under a temporary name and renamed when complete, so a failed step never
 leaves a half-written file or folder behind.
 """
@@ -25,6 +26,9 @@ IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
 # Pillow refuses images above ~89 Mpx by default (decompression-bomb guard); micrographs stitched
 # from many fields can be larger, so allow up to 1 Gpx.
 Image.MAX_IMAGE_PIXELS = 1 << 30
+# A dense mask's value for "no class": a pixel left out of training and scoring (MATLAB's
+# <undefined>), e.g. a scale bar named in a data set's exclude/ folder.
+IGNORE = 255
 
 
 def _read_raw(path: Path, resolve_palette: bool = False) -> np.ndarray:
@@ -102,8 +106,12 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
-def read_labels(path: str | os.PathLike, num_values: int, what: str = "mask") -> np.ndarray:
-    """Read a label image (class indices) as uint8 (H, W) and check every value is < num_values.
+def read_labels(
+    path: str | os.PathLike, num_values: int, what: str = "mask", ignore: bool = False
+) -> np.ndarray:
+    """Read a label image (class indices) as uint8 (H, W) and check every value is < num_values
+    (or, where ``ignore``, is ``IGNORE``: dense masks and truth of a data set that leaves parts
+    of its images out).
 
     ``what`` names the kind in messages: 'mask' (dense, values 0..K-1) or 'annotation'
     (sparse, 0 = unlabelled, k+1 = class k, so values 0..K).
@@ -119,9 +127,12 @@ def read_labels(path: str | os.PathLike, num_values: int, what: str = "mask") ->
         array = planes[..., 0]
     if not np.issubdtype(array.dtype, np.integer):
         raise SteelsegError(f"{path}: {what} must hold integer class indices, not {array.dtype}")
-    bad = np.unique(array[(array < 0) | (array >= num_values)])
+    outside = (array < 0) | (array >= num_values)
+    if ignore:
+        outside &= array != IGNORE
+    bad = np.unique(array[outside])
     if bad.size:
-        allowed = f"0..{num_values - 1}"
+        allowed = f"0..{num_values - 1}" + (f" or {IGNORE} (left out)" if ignore else "")
         raise SteelsegError(
             f"{path}: {what} has value(s) {bad[:5].tolist()} outside {allowed}; "
             f"fix the labels or the class list in the config"

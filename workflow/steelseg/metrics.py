@@ -15,6 +15,11 @@ Pure numpy/scipy; knows nothing of models. Definitions (K classes, sums over all
   them it scores 0. Per image: mean over scored classes; data set: mean over images; per class:
   mean over the images where it is scored.
 
+Pixels labelled ``IGNORE`` (255, MATLAB's <undefined>: not specimen, e.g. a scale bar) in the
+truth or the prediction are in no class: the confusion matrix leaves them out, and the BF score
+treats them as outside the image (the prediction is blanked where the truth is undefined, so a
+region's edge along a part left out counts in both, as along the image border).
+
 (``smp.metrics.accuracy`` is (TP + TN) / all per class, not MATLAB's accuracy: not used here.)
 """
 
@@ -27,11 +32,17 @@ from scipy import ndimage
 
 CROSS = ndimage.generate_binary_structure(2, 1)
 BF_TOLERANCE = 0.0075  # fraction of the image diagonal (MATLAB's default)
+IGNORE = 255  # = io.IGNORE; metrics knows no io
 
 
 def confusion_matrix(truth: np.ndarray, pred: np.ndarray, num_classes: int) -> np.ndarray:
-    """K x K pixel counts, rows = ground truth, columns = prediction."""
-    index = truth.astype(np.int64).ravel() * num_classes + pred.astype(np.int64).ravel()
+    """K x K pixel counts, rows = ground truth, columns = prediction; pixels ``IGNORE`` in
+    either left out."""
+    truth, pred = truth.ravel(), pred.ravel()
+    if num_classes <= IGNORE and (IGNORE in truth or IGNORE in pred):
+        kept = (truth != IGNORE) & (pred != IGNORE)
+        truth, pred = truth[kept], pred[kept]
+    index = truth.astype(np.int64) * num_classes + pred.astype(np.int64)
     return np.bincount(index, minlength=num_classes**2).reshape(num_classes, num_classes)
 
 
@@ -53,6 +64,9 @@ def bf_scores(
     """BF score of each class in one image (NaN where the class is in neither mask)."""
     theta = tolerance * float(np.hypot(*truth.shape))
     scores = np.full(num_classes, np.nan)
+    undefined = truth == IGNORE
+    if undefined.any():
+        pred = np.where(undefined, IGNORE, pred)
     for c in range(num_classes):
         gt_edge, pred_edge = boundary(truth == c), boundary(pred == c)
         n_gt, n_pred = int(gt_edge.sum()), int(pred_edge.sum())

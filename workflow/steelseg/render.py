@@ -8,6 +8,7 @@ from .errors import SteelsegError
 
 # Default class colours where the user gives none: ferrite light, pearlite dark, then tab10.
 DEFAULT_COLOURS = ("#E8DCC0", "#5A3A28", "#2CA02C", "#D62728", "#9467BD", "#17BECF", "#BCBD22")
+LEFT_OUT = "#9A9A9A"  # what colourise paints where a mask says "no class"
 
 
 def hex_colour(colour: str) -> np.ndarray:
@@ -35,8 +36,11 @@ def palette(num_classes: int, colours: list[str] | None = None) -> list[str]:
 
 
 def colourise(labels: np.ndarray, colours: list[str]) -> np.ndarray:
-    """Class indices (H, W) -> RGB uint8 (H, W, 3)."""
-    return np.stack([hex_colour(c) for c in colours])[labels]
+    """Class indices (H, W) -> RGB uint8 (H, W, 3); any other value (a mask's 255, a pixel
+    left out) in neutral grey."""
+    table = np.tile(hex_colour(LEFT_OUT), (256, 1))
+    table[: len(colours)] = [hex_colour(c) for c in colours]
+    return table[labels]
 
 
 def overlay(

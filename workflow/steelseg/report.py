@@ -14,7 +14,7 @@ import numpy as np
 from tabulate import tabulate
 
 from . import io
-from .render import colourise
+from .render import LEFT_OUT, colourise
 from .tiles import TileStore, tile_name
 
 TABLE4_COLUMNS = (
@@ -165,6 +165,12 @@ def confusion_figure(metric_files: dict[str, Path], class_names: list[str], path
     io.save_figure(fig, path, dpi=130)
 
 
+def _classes_shown(path: Path, num_classes: int) -> int:
+    """How many classes a reference tile shows (pixels left out are none)."""
+    labels = io.read_labels(path, num_classes, ignore=True)
+    return int(np.count_nonzero(np.bincount(labels.ravel(), minlength=256)[:num_classes]))
+
+
 def samples_figure(
     tiles_dir: Path,
     labels_dir: Path,
@@ -181,25 +187,21 @@ def samples_figure(
     store = TileStore.open(tiles_dir)
     names = sorted(p.stem for p in labels_dir.glob("tile_*.png"))
     # Spread the picks over the test set and prefer tiles that show every class.
-    mixed = [
-        n
-        for n in names
-        if len(np.unique(io.read_labels(labels_dir / f"{n}.png", len(class_names)))) > 1
-    ]
+    mixed = [n for n in names if _classes_shown(labels_dir / f"{n}.png", len(class_names)) > 1]
     pool = mixed or names
     picks = [pool[i] for i in np.linspace(0, len(pool) - 1, min(count, len(pool))).astype(int)]
     columns = 2 + len(predictions)
     fig, axes = plt.subplots(
         len(picks), columns, figsize=(2.2 * columns, 2.3 * len(picks)), squeeze=False
     )
+    left_out = False
     for r, name in enumerate(picks):
         tile = int(name.split("_")[1])
+        reference = io.read_labels(labels_dir / f"{name}.png", len(class_names), ignore=True)
+        left_out |= bool((reference == io.IGNORE).any())
         panels = [
             ("image", np.asarray(store.images[tile])),
-            (
-                "mask",
-                colourise(io.read_labels(labels_dir / f"{name}.png", len(class_names)), colours),
-            ),
+            ("mask", colourise(reference, colours)),
         ]
         panels += [
             (
@@ -215,7 +217,9 @@ def samples_figure(
             if r == 0:
                 axes[r][c].set_title(title, fontsize=8)
     handles = [Patch(color=c, label=n) for c, n in zip(colours, class_names, strict=True)]
-    fig.legend(handles=handles, loc="lower center", ncol=len(class_names), frameon=False)
+    if left_out:  # the data set's exclude/: not specimen
+        handles.append(Patch(color=LEFT_OUT, label="left out"))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     io.save_figure(fig, path, dpi=130)
 

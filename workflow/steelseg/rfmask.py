@@ -206,6 +206,9 @@ def make_masks(
                 else:
                     progress.set_postfix_str(name)
                     mask = predict_mask(forest, bank, image)
+                    specimen = dataset.specimen(name, image.shape)
+                    if specimen is not None:  # a scale bar is no phase: train on none of it
+                        mask[~specimen] = io.IGNORE
                     source = "random_forest"
                 io.write_png(tmp / f"{name}.png", mask)
                 if name in dataset.truth:

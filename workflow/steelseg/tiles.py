@@ -106,12 +106,15 @@ def write_store(
         t = 0
         for name, ys, xs in tqdm(plan, desc="tile", unit="image"):
             image = dataset.read_image(name)
-            mask = io.read_labels(masks_dir / f"{name}.png", num_classes)
+            mask = io.read_labels(masks_dir / f"{name}.png", num_classes, ignore=True)
             if mask.shape != image.shape[:2]:
                 raise SteelsegError(
                     f"{masks_dir / f'{name}.png'}: mask size differs from image {name}; "
                     "re-run the rf-masks step"
                 )
+            specimen = dataset.specimen(name, mask.shape)
+            if specimen is not None:  # as rf-masks left it out, whatever made these masks
+                mask[~specimen] = io.IGNORE
             exact = None
             if with_truth:
                 exact = dataset.read_label("truth", name, num_classes, image.shape)

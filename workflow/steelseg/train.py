@@ -110,22 +110,33 @@ def class_weights(masks: np.ndarray, tiles: np.ndarray, num_classes: int) -> np.
     """Median-frequency balancing (MATLAB's semantic-segmentation recipe).
 
     freq_c = pixels of class c / pixels of the tiles in which c occurs; w_c = median(freq)/freq_c.
-    A class absent from the training tiles gets weight 0.
+    A class absent from the training tiles gets weight 0. Pixels left out (``io.IGNORE``)
+    count in no class.
     """
     pixels = np.zeros(num_classes, np.float64)
     image_pixels = np.zeros(num_classes, np.float64)
     tile_size = masks.shape[1] * masks.shape[2]
     for start in range(0, len(tiles), 256):
         chunk = np.asarray(masks[tiles[start : start + 256]]).reshape(-1, tile_size)
-        offsets = np.arange(len(chunk))[:, None] * num_classes
-        counts = np.bincount((chunk + offsets).ravel(), minlength=len(chunk) * num_classes)
-        counts = counts.reshape(len(chunk), num_classes)
+        offsets = np.arange(len(chunk))[:, None] * 256  # every uint8 value, io.IGNORE too
+        counts = np.bincount((chunk + offsets).ravel(), minlength=len(chunk) * 256)
+        counts = counts.reshape(len(chunk), 256)[:, :num_classes]
         pixels += counts.sum(0)
         image_pixels += (counts > 0).sum(0) * tile_size
     present = pixels > 0
     freq = np.where(present, pixels / np.maximum(image_pixels, 1), np.nan)
     weights = np.where(present, np.nanmedian(freq) / freq, 0.0)
     return weights.astype(np.float32)
+
+
+def labelled_tiles(masks: np.ndarray, tiles: np.ndarray) -> np.ndarray:
+    """The ``tiles`` with at least one pixel not ``io.IGNORE``: a tile wholly inside a data bar
+    teaches nothing, and a batch of only such tiles would make the loss 0/0."""
+    keep = np.ones(len(tiles), dtype=bool)
+    for start in range(0, len(tiles), 256):
+        chunk = np.asarray(masks[tiles[start : start + 256]])
+        keep[start : start + len(chunk)] = (chunk != io.IGNORE).any(axis=(1, 2))
+    return tiles[keep]
 
 
 def to_unit_float(
@@ -295,6 +306,16 @@ class Trainer:
                 f"colour '{config.colour}': unknown; use one of {', '.join(COLOURS)}"
             )
         targets = store.labels(config.labels)  # checked before the model is built
+        self.split = {
+            name: labelled_tiles(targets, tiles) if name in ("train", "val") else tiles
+            for name, tiles in split.items()
+        }
+        if len(self.split["train"]) == 0:
+            raise SteelsegError(
+                f"{store.root}: every training tile is left out (all {io.IGNORE} in its "
+                f"{config.labels}); check the data set's exclude/ masks"
+            )
+        split = self.split
         multiple = spec(model_name).multiple
         if store.meta["size"] % multiple:
             raise SteelsegError(
@@ -311,7 +332,9 @@ class Trainer:
             self.model.parameters(), lr=config.learning_rate, weight_decay=config.l2
         )
         self.weights = class_weights(targets, split["train"], self.num_classes)
-        self.loss = nn.CrossEntropyLoss(weight=torch.from_numpy(self.weights).to(self.device))
+        self.loss = nn.CrossEntropyLoss(
+            weight=torch.from_numpy(self.weights).to(self.device), ignore_index=io.IGNORE
+        )
         self.state = Progress()
         self.fingerprint = config.fingerprint(model_name, len(split["train"]))
         per_epoch = len(epoch_batches(split["train"], config.batch_size, 0, 0))
@@ -383,6 +406,9 @@ class Trainer:
     def _train_step(self, images, masks) -> tuple[float, float]:
         self.model.train()
         masks = masks.to(self.device, non_blocking=True)
+        labelled = masks != io.IGNORE
+        if not labelled.any():  # a zoom put every tile of the batch inside a part left out
+            return math.nan, math.nan
         logits = self._forward(images)
         loss = self.loss(logits, masks)
         if not torch.isfinite(loss):
@@ -394,7 +420,7 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        accuracy = (logits.argmax(1) == masks).float().mean().item()
+        accuracy = (logits.argmax(1) == masks)[labelled].float().mean().item()
         return loss.item(), accuracy
 
     @torch.no_grad()
@@ -410,11 +436,12 @@ class Trainer:
             masks = masks.to(self.device)
             logits = self._forward(images)
             loss_sum += nn.functional.cross_entropy(
-                logits, masks, weight=weights, reduction="sum"
+                logits, masks, weight=weights, reduction="sum", ignore_index=io.IGNORE
             ).item()
-            weight_sum += weights[masks].sum().item()
-            correct += (logits.argmax(1) == masks).sum().item()
-            total += masks.numel()
+            labelled = masks != io.IGNORE
+            weight_sum += weights[masks[labelled]].sum().item()
+            correct += (logits.argmax(1) == masks)[labelled].sum().item()
+            total += labelled.sum().item()
         return loss_sum / max(weight_sum, 1e-12), correct / max(total, 1)
 
     # -- loop --------------------------------------------------------------------------------
