@@ -485,3 +485,16 @@ def test_data_set_with_scale_bars_left_out_end_to_end(tmp_path):
     assert len(fractions) == n
     for row in fractions:
         assert float(row["excluded_fraction"]) == pytest.approx(bar.mean(), abs=1e-4)
+    # Editing the boxes reruns what leaves them out, though the data set folder is one input.
+    (data / "exclude.tsv").write_text("\n".join(rows[:2]) + "\n")
+    dry = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--cores", "2"]
+        + [f"results/bars/metrics/whole_images/rf_masks/{model}.json", "--configfile", "tiny.yaml"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert dry.returncode == 0, dry.stdout[-3000:]
+    planned = set(re.findall(r"^(?:local)?rule (\w+):", dry.stdout, re.M))
+    assert {"rf_masks", "tile", "test_images"} <= planned, dry.stdout[-3000:]

@@ -191,6 +191,17 @@ def dataset_dir():
     return os.path.expandvars(config["dataset"]["path"])
 
 
+def dataset_exclusion():
+    """A user data set's exclude.tsv or exclude/ masks as inputs of the steps that leave those
+    parts out: editing them reruns those steps (the folder, one input, would not notice).
+    """
+    if config["dataset"]["source"] == "synthetic":
+        return []
+    table = os.path.join(dataset_dir(), "exclude.tsv")
+    masks = sorted(glob.glob(os.path.join(dataset_dir(), "exclude", "*")))
+    return [table] if os.path.isfile(table) else masks
+
+
 def _comma_join(value):
     """A value or a list of values as the comma list the CLI takes."""
     return ",".join(map(str, value)) if isinstance(value, list) else str(value)

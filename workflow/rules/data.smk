@@ -20,7 +20,8 @@ rule synth:
 
 rule rf_masks:
     input:
-        dataset_dir(),
+        dataset=dataset_dir(),
+        exclude=dataset_exclusion(),
     output:
         masks=directory(f"{RESULTS}/masks"),
         quality=f"{RESULTS}/rf_quality.json",
@@ -35,7 +36,7 @@ rule rf_masks:
         classes=CLASS_NAMES,
         options=rf_options(),
     shell:
-        "python -m steelseg rf-masks --dataset {input} --classes {params.classes} "
+        "python -m steelseg rf-masks --dataset {input.dataset} --classes {params.classes} "
         "--out {output.masks} --quality {output.quality} {params.options} "
         "--threads {threads} > {log} 2>&1"
 
@@ -43,6 +44,7 @@ rule rf_masks:
 rule tile:
     input:
         dataset=dataset_dir(),
+        exclude=dataset_exclusion(),
         masks=f"{RESULTS}/masks",
     output:
         directory(f"{RESULTS}/tiles"),
