@@ -121,10 +121,9 @@ def test_sample_without_any_labels(tmp_path):
         rfmask.make_masks(load_dataset(root), CLASSES, tmp_path / "m", None)
 
 
-def test_excluded_scale_bar_is_left_out_of_forest_masks_and_quality(tmp_path):
-    # Dark pearlite left, light ferrite right, a white scale bar bottom right that someone
-    # scribbled as pearlite. exclude.tsv names the bar: the forest must learn nothing from it,
-    # the mask must say "no class" (io.IGNORE) exactly there, and the quality skip it.
+def _with_scale_bar():
+    """64 x 96 px: dark pearlite left, light ferrite right, a white 20 x 4 px scale bar at
+    x 70-89, y 52-55; its truth and scribbles of both phases off the bar."""
     rng = np.random.default_rng(0)
     image = np.where(np.arange(96) < 48, 70, 190)[None, :].repeat(64, 0)
     image = np.clip(image + rng.normal(0, 12, image.shape), 0, 254).astype(np.uint8)
@@ -134,6 +133,36 @@ def test_excluded_scale_bar_is_left_out_of_forest_masks_and_quality(tmp_path):
     scribbles = np.zeros((64, 96), np.uint8)
     scribbles[10:14, 10:40] = 2  # pearlite
     scribbles[10:14, 56:86] = 1  # ferrite
+    return image, truth, scribbles
+
+
+def test_a_scale_bar_about_to_be_trained_on_is_warned_of_with_its_row(tmp_path):
+    from click.testing import CliRunner
+    from steelseg.cli import main
+
+    image, _, scribbles = _with_scale_bar()
+    root = make_folder_dataset(tmp_path / "d", {"a": image}, annotations={"a": scribbles})
+    args = ["rf-masks", "--dataset", str(root), "--classes", "ferrite,pearlite", "--trees", "5"]
+    result = CliRunner().invoke(
+        main, [*args, "--out", str(tmp_path / "m"), "--quality", str(tmp_path / "q.json")]
+    )
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1 and "20x4 px rectangle at x 70-89, y 52-55" in warnings[0]
+    assert f"{root / 'exclude.tsv'} (a row: a 70 52 90 56)" in warnings[0]
+    assert json.loads((tmp_path / "q.json").read_text())["flat_marks"] == {"a": [[70, 52, 90, 56]]}
+    # Named in exclude.tsv as the warning says: no warning, and masks say "no class" there.
+    (root / "exclude.tsv").write_text("image\tx0\ty0\tx1\ty1\na\t70\t52\t90\t56\n")
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "m2")])
+    assert result.exit_code == 0 and "warning" not in result.stdout, result.output
+    assert (io.read_labels(tmp_path / "m2" / "a.png", 2, ignore=True)[52:56, 70:90] == 255).all()
+
+
+def test_excluded_scale_bar_is_left_out_of_forest_masks_and_quality(tmp_path):
+    # Dark pearlite left, light ferrite right, a white scale bar bottom right that someone
+    # scribbled as pearlite. exclude.tsv names the bar: the forest must learn nothing from it,
+    # the mask must say "no class" (io.IGNORE) exactly there, and the quality skip it.
+    image, truth, scribbles = _with_scale_bar()
     on_bar = scribbles.copy()
     on_bar[53:55, 72:88] = 2  # "pearlite" on the bar
     masks = {}
@@ -145,6 +174,7 @@ def test_excluded_scale_bar_is_left_out_of_forest_masks_and_quality(tmp_path):
             load_dataset(root), CLASSES, tmp_path / name / "m", tmp_path / name / "q.json", 10
         )
         masks[name] = io.read_labels(tmp_path / name / "m" / "a.png", 2, ignore=True)
+        assert report["flat_marks"] == {}  # left out: nothing to warn of
         assert sum(map(sum, report["confusion_matrix"])) == 64 * 96 - 4 * 20
         assert report["pixel_accuracy"] > 0.95
     bar = np.zeros((64, 96), bool)

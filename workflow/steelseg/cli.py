@@ -317,7 +317,7 @@ def rf_masks(
 ):
     """Dense masks from sparse scribbles with a per-sample random forest (Trainable Weka)."""
     from .dataset import load_dataset
-    from .rfmask import FilterBank, make_masks
+    from .rfmask import FilterBank, make_masks, mark_warnings
 
     if not 0 < sigma_min <= sigma_max:
         raise SteelsegError("--sigma-min/--sigma-max: need 0 < sigma-min <= sigma-max")
@@ -338,6 +338,8 @@ def rf_masks(
             (f"IoU {name}", "n/a" if v is None else f"{v:.4f}") for name, v in report["iou"].items()
         ]
         click.echo(tabulate(rows, headers=["RF masks vs exact truth", ""]))
+    for warning in mark_warnings(report, dataset_dir):
+        click.echo(f"warning: {warning}")
     click.echo(f"wrote {out}")
 
 

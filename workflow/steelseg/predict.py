@@ -493,12 +493,7 @@ def predict_images(
             specimen = exclusions.specimen(path.stem, image.shape[:2]) if exclusions else None
         except SteelsegError as exc:
             return None, None, (), exc
-        marks = tuple(
-            (x0, y0, x1, y1)
-            for x0, y0, x1, y1 in regions.flat_marks(image)
-            if specimen is None or specimen[y0:y1, x0:x1].any()
-        )
-        return image, specimen, marks, None
+        return image, specimen, tuple(regions.unexcluded_marks(image, specimen)), None
 
     def draw_overview(panels, shown: str) -> None:
         title = f"{predictor.description}: {shown}"
@@ -568,11 +563,10 @@ def mark_warnings(results: list[ImageResult]) -> list[str]:
     """One line per flat rectangle measured as specimen, with the --exclude row that would
     leave it out."""
     return [
-        f"{r.image}: a flat pure white or black {x1 - x0}x{y1 - y0} px rectangle at x {x0}-"
-        f"{x1 - 1}, y {y0}-{y1 - 1} (a scale bar or label?) is measured as specimen; if it is "
-        f"not, leave it out with --exclude (a row: {r.image} {x0} {y0} {x1} {y1})"
+        f"{regions.describe_mark(r.image, box)} is measured as specimen; if it is not, leave it "
+        f"out with --exclude (a row: {r.image} {' '.join(map(str, box))})"
         for r in results
-        for x0, y0, x1, y1 in r.marks
+        for box in r.marks
     ]
 
 

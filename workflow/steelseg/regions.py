@@ -11,7 +11,9 @@ and the intercepts count specimen pixels only (``quantify``'s ``specimen``), and
 show the parts left out untinted.
 
 ``flat_marks`` finds what looks like such a mark (a rectangle of pure white or pure black,
-which a specimen seldom images as) so that ``predict`` can warn where one is measured.
+which a specimen seldom images as) so that ``predict`` can warn where one is measured and
+``rf-masks`` where one is about to be trained on. A data set names its marks the same two ways
+(``exclude/`` or ``exclude.tsv``, see ``dataset``).
 """
 
 from __future__ import annotations
@@ -105,6 +107,25 @@ def _check_names(path: Path, unknown: set[str], what: str) -> None:
             f"{path}: {what} image(s) not given: {io.first_few(sorted(unknown))}; fix the "
             "name(s) or give the image(s)"
         )
+
+
+def unexcluded_marks(image: np.ndarray, specimen: np.ndarray | None) -> list[Box]:
+    """``flat_marks`` of ``image`` that reach onto its specimen (True) or, where nothing of it
+    is left out (None), all of them: what is about to be measured or trained on."""
+    return [
+        (x0, y0, x1, y1)
+        for x0, y0, x1, y1 in flat_marks(image)
+        if specimen is None or specimen[y0:y1, x0:x1].any()
+    ]
+
+
+def describe_mark(name: str, box: Box) -> str:
+    """'<name>: a flat ... rectangle at x .., y .. (a scale bar or label?)', for warnings."""
+    x0, y0, x1, y1 = box
+    return (
+        f"{name}: a flat pure white or black {x1 - x0}x{y1 - y0} px rectangle at x {x0}-"
+        f"{x1 - 1}, y {y0}-{y1 - 1} (a scale bar or label?)"
+    )
 
 
 def flat_marks(image: np.ndarray) -> list[Box]:

@@ -21,7 +21,7 @@ from skimage.feature import multiscale_basic_features
 from sklearn.ensemble import RandomForestClassifier
 from tqdm import tqdm
 
-from . import io
+from . import io, regions
 from .dataset import Dataset
 from .errors import SteelsegError
 from .metrics import confusion_matrix
@@ -145,6 +145,18 @@ def _check_sample_labels(dataset: Dataset, sample: str, names, annotations, clas
         )
 
 
+def mark_warnings(report: dict[str, object], dataset_root: str | Path) -> list[str]:
+    """One line per flat rectangle ``make_masks`` labelled as a phase, with the exclude.tsv row
+    that would leave it out of training."""
+    return [
+        f"{regions.describe_mark(name, tuple(box))} is labelled as a phase and trained on; if it "
+        f"is not specimen, name it in {Path(dataset_root) / 'exclude.tsv'} (a row: {name} "
+        f"{' '.join(map(str, box))}) or exclude/"
+        for name, boxes in report["flat_marks"].items()
+        for box in boxes
+    ]
+
+
 def make_masks(
     dataset: Dataset,
     class_names: list[str],
@@ -181,6 +193,7 @@ def make_masks(
     totals = np.zeros((k, k), np.int64)
     n_features = None
     per_image: dict[str, object] = {}
+    marks: dict[str, list[list[int]]] = {}  # flat rectangles labelled as a phase: scale bars?
     progress = tqdm(total=len(dataset.images), desc="rf-masks", unit="image")
     with io.atomic_dir(out) as tmp:
         for sample in dataset.sample_ids:
@@ -200,6 +213,9 @@ def make_masks(
                 del x, y, images, annotations
             for name in names:
                 image = dataset.read_image(name)
+                found = regions.unexcluded_marks(image, dataset.specimen(name, image.shape))
+                if found:
+                    marks[name] = [list(box) for box in found]
                 if name in dataset.masks:
                     mask = dataset.read_label("masks", name, k, image.shape)
                     source = "masks"
@@ -228,6 +244,7 @@ def make_masks(
             "sigmas": [round(float(s), 3) for s in bank.sigmas],
             "n_features": n_features,
             "per_image": per_image,
+            "flat_marks": marks,
         }
         if per_image:
             report.update(quality(totals, class_names))
