@@ -191,15 +191,20 @@ def dataset_dir():
     return os.path.expandvars(config["dataset"]["path"])
 
 
-def dataset_exclusion():
-    """A user data set's exclude.tsv or exclude/ masks as inputs of the steps that leave those
-    parts out: editing them reruns those steps (the folder, one input, would not notice).
+def dataset_files():
+    """A user data set's files (sheet, images, labels, exclusions) as inputs of the steps that
+    read them: editing one reruns them; the folder, one input, notices only added or removed
+    files. Nothing for the synthetic data, which the synth rule makes.
     """
     if config["dataset"]["source"] == "synthetic":
         return []
-    table = os.path.join(dataset_dir(), "exclude.tsv")
-    masks = sorted(glob.glob(os.path.join(dataset_dir(), "exclude", "*")))
-    return [table] if os.path.isfile(table) else masks
+    root = dataset_dir()
+    sheets = [os.path.join(root, name) for name in ("samples.tsv", "exclude.tsv")]
+    folders = ("images", "annotations", "masks", "truth", "exclude")
+    files = [
+        f for folder in folders for f in glob.glob(os.path.join(root, folder, "*"))
+    ]
+    return sorted(f for f in sheets + files if os.path.isfile(f))
 
 
 def _comma_join(value):

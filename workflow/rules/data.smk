@@ -21,7 +21,7 @@ rule synth:
 rule rf_masks:
     input:
         dataset=dataset_dir(),
-        exclude=dataset_exclusion(),
+        files=dataset_files(),
     output:
         masks=directory(f"{RESULTS}/masks"),
         quality=f"{RESULTS}/rf_quality.json",
@@ -44,7 +44,7 @@ rule rf_masks:
 rule tile:
     input:
         dataset=dataset_dir(),
-        exclude=dataset_exclusion(),
+        files=dataset_files(),
         masks=f"{RESULTS}/masks",
     output:
         directory(f"{RESULTS}/tiles"),

@@ -145,7 +145,7 @@ rule report:
 rule test_images:
     input:
         dataset=dataset_dir(),
-        exclude=dataset_exclusion(),
+        files=dataset_files(),
         masks=f"{RESULTS}/masks",
         split=f"{RESULTS}/split.tsv",
     output:
