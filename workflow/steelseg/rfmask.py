@@ -213,7 +213,8 @@ def make_masks(
                 del x, y, images, annotations
             for name in names:
                 image = dataset.read_image(name)
-                found = regions.unexcluded_marks(image, dataset.specimen(name, image.shape))
+                specimen = dataset.specimen(name, image.shape)
+                found = regions.unexcluded_marks(image, specimen)
                 if found:
                     marks[name] = [list(box) for box in found]
                 if name in dataset.masks:
@@ -222,7 +223,6 @@ def make_masks(
                 else:
                     progress.set_postfix_str(name)
                     mask = predict_mask(forest, bank, image)
-                    specimen = dataset.specimen(name, image.shape)
                     if specimen is not None:  # a scale bar is no phase: train on none of it
                         mask[~specimen] = io.IGNORE
                     source = "random_forest"
