@@ -244,6 +244,10 @@ def check_report_opens_in_chromium(report: Path) -> None:
         ("synth: {look: per_image}", "'per_image' is not one of ['sample', 'image']"),
         ("train: {colour: gray}", "'gray' is not one of ['rgb', 'grey']"),
         (
+            "synth: {samples: 2, images_per_sample: [3]}",
+            "synth.carbon has 3 values but synth.samples is 2; give one value or one per sample",
+        ),
+        (
             "synth: {colony_density: [0.75, 0.3]}",
             "synth.colony_density [0.75, 0.3] is not [low, high] with low < high",
         ),
@@ -274,6 +278,7 @@ def check_report_opens_in_chromium(report: Path) -> None:
         "colony-mottle-negative",
         "unknown-look",
         "unknown-colour",
+        "per-sample-list-length",
         "colony-density-reversed",
         "truth-labels-without-truth",
         "missing-ensemble-checkpoint",
@@ -296,16 +301,18 @@ def test_config_errors_stop_at_start_up_naming_the_key(tmp_path, override, messa
 @pytest.mark.parametrize(
     ("section", "override", "flag"),
     [
-        ("synth", "{}", "--no-supersample"),
-        ("synth", "{supersample: true}", "--supersample"),
+        ("synth", "{}", "--supersample"),
+        ("synth", "{supersample: false}", "--no-supersample"),
         ("synth", "{}", "0.3,0.75"),
         ("synth", "{colony_density: [0.15, 0.75]}", "0.15,0.75"),
-        ("synth", "{}", "--interface-depth 0.5"),
-        ("synth", "{interface_depth: 0}", "--interface-depth 0"),
+        ("synth", "{}", "--interface-depth 0"),
+        ("synth", "{interface_depth: 0.5}", "--interface-depth 0.5"),
         ("synth", "{}", "--colony-mottle 1.0"),
         ("synth", "{colony_mottle: 3}", "--colony-mottle 3"),
-        ("synth", "{}", "--look sample"),
-        ("synth", "{look: image}", "--look image"),
+        ("synth", "{}", "--look image"),
+        ("synth", "{look: sample}", "--look sample"),
+        ("synth", "{}", "--pearlite grains,films,grains"),
+        ("synth", "{pearlite: network}", "--pearlite network"),
         ("train", "{}", "--colour rgb"),
         ("train", "{colour: grey}", "--colour grey"),
     ],
@@ -320,6 +327,54 @@ def test_settings_reach_their_command(tmp_path, section, override, flag):
     assert commands, result.stdout[-2000:]
     for command in commands:  # whole words only
         assert f" {flag} " in f" {' '.join(command.split())} ", command
+
+
+def test_former_default_preset_gives_the_data_and_training_of_experiments_2_to_48(tmp_path):
+    # The real-data check's experiments ran on the defaults of their day (until df664da); their
+    # configs override only what they changed, so rerunning one needs the former defaults back.
+    former = str(REPO / "workflow/presets/former_default.yaml")
+    result = snakemake(tmp_path, "-n", "-p", "--configfile", str(REPO / "config.yaml"), former)
+    assert result.returncode == 0, result.stdout[-2000:]
+    lines = [" ".join(c.split()) + " " for c in result.stdout.splitlines()]
+    (synth_command,) = [c for c in lines if "steelseg synth " in c]
+    for flag in (
+        "--samples 3 --images-per-sample 12,11,11 ",
+        "--carbon 0.45 --grain-size 60,15,60 ",
+        "--pearlite network ",
+        "--interface-depth 0.5 ",
+        "--look sample ",
+        "--no-supersample ",
+    ):
+        assert flag in synth_command, (flag, synth_command)
+    train_commands = [c for c in lines if "steelseg train " in c]
+    assert len(train_commands) == 5
+    assert all("--augment none " in c and "--colour rgb " in c for c in train_commands)
+
+
+def test_synth_job_declares_the_memory_its_renderer_takes(tmp_path):
+    # The default data's supersampled overviews take ~6 GB per process; the synth rule's mem_mb
+    # (what the SLURM profile asks for) must cover a real render's peak, which here is mostly
+    # the 4 x 4 sub-pixels (1040 x 771 px at 15 px grains: 12.8 million rendered pixels).
+    options = {"samples": 1, "images_per_sample": [1], "width": 1040, "height": 771}
+    options |= {"grain_size_px": 15, "carbon": 0.45, "pearlite": "grains", "threads": 1}
+    config = tmp_path / "memory.yaml"
+    config.write_text(f"synth: {json.dumps(options)}\n")
+    smoke = str(REPO / "workflow/presets/smoke.yaml")
+    planned = snakemake(tmp_path, "-n", "--configfile", smoke, str(config))
+    assert planned.returncode == 0, planned.stdout[-2000:]
+    declared = int(re.search(r"rule synth:(?:.|\n)*?mem_mb=(\d+)", planned.stdout).group(1))
+    command = [
+        *(sys.executable, "-m", "steelseg", "synth", "--out", str(tmp_path / "data")),
+        *("--samples", "1", "--images-per-sample", "1", "--annotated-per-sample", "1"),
+        *("--width", "1040", "--height", "771", "--grain-size", "15", "--supersample"),
+    ]
+    measure = (  # the peak of the synth process alone, not of this test process's children
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    peak_kib = int(subprocess.check_output([sys.executable, "-c", measure, *command]).split()[-1])
+    assert peak_kib / 1024 > 1200  # the sub-pixels were rendered (without them: ~0.4 GiB)
+    assert declared >= peak_kib / 1024, (declared, peak_kib / 1024)
 
 
 def test_predict_model_must_be_one_the_workflow_trains(tmp_path):

@@ -11,6 +11,8 @@ rule synth:
     container:
         image("data")
     threads: config["synth"]["threads"]
+    resources:
+        mem_mb=synth_mem_mb,
     params:
         options=synth_options(),
     shell:
