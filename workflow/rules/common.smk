@@ -248,7 +248,9 @@ def synth_mem_mb(wildcards, threads):
     # steelseg.synth.micrograph: k = round(60 / grain px), 1 to 4, where supersampling is on
     k = max(max(1, min(4, round(60 / g))) if s["supersample"] else 1 for g in grains)
     per_process = 400 + s["width"] * s["height"] * k**2 * 120 / 2**20
-    return int(500 + min(threads, sum(s["images_per_sample"])) * per_process)
+    counts = s["images_per_sample"]  # one number for every sample, or one per sample
+    images = sum(counts) if len(counts) > 1 else counts[0] * s["samples"]
+    return int(500 + min(threads, images) * per_process)
 
 
 def rf_options():
