@@ -131,6 +131,9 @@ def test_smoke_run_from_nothing_to_trained_models(tmp_path):
             )
             assert whole["scored_on"] == "images" and whole["n_images"] == 1
             assert 0.0 <= whole["mean_iou"] <= 1.0
+    # Table 3's device column says what a rerun needs to repeat the training: the CPU's threads.
+    table3 = (out / "tables" / "table3.md").read_text()
+    assert len(re.findall(r"\| cpu, \d+ threads? +\|", table3)) == len(MODELS), table3
     # Table 4 lists every model with real numbers and a bold best per column.
     table4 = (out / "tables" / "table4.md").read_text()
     for family in (
@@ -375,6 +378,32 @@ def test_synth_job_declares_the_memory_its_renderer_takes(tmp_path):
     peak_kib = int(subprocess.check_output([sys.executable, "-c", measure, *command]).split()[-1])
     assert peak_kib / 1024 > 1200  # the sub-pixels were rendered (without them: ~0.4 GiB)
     assert declared >= peak_kib / 1024, (declared, peak_kib / 1024)
+
+
+def test_synth_memory_grows_with_the_renderers_own_supersampling_factor():
+    # common.smk cannot import steelseg (the Snakefile's interpreter may lack its dependencies),
+    # so synth_mem_mb repeats synth's sub-pixel factor; this holds the copy to the original at
+    # every grain size, fractional ones and the rounding edges (40, 24, 17.14 px) included.
+    source = (REPO / "workflow/rules/common.smk").read_text()
+    start = source.index("def synth_mem_mb(")
+    namespace = {}
+    exec(source[start : source.index("\ndef ", start + 1)], namespace)
+    size = {"width": 4096, "height": 4096, "samples": 1, "images_per_sample": [1]}
+    grains = [*range(4, 200), 7.5, 120 / 7, 40.0, 24.0, 17.5, 13.3]
+
+    def per_process(grain, supersample):
+        namespace["config"] = {"synth": size | {"grain_size_px": grain, "supersample": supersample}}
+        return namespace["synth_mem_mb"](None, threads=1) - 900  # the fixed parts
+
+    ratios = {g: per_process(g, True) / per_process(g, False) for g in grains}
+    expected = {g: synth.supersample_factor(g, True) ** 2 for g in grains}
+    assert ratios == pytest.approx(expected, rel=1e-4)
+    assert {expected[g] for g in grains} == {1, 4, 9, 16}  # every factor was exercised
+    # several grain sizes: the finest sets the job's memory
+    namespace["config"] = {"synth": size | {"grain_size_px": [60, 15], "supersample": True}}
+    assert namespace["synth_mem_mb"](None, threads=1) - 900 == pytest.approx(
+        16 * per_process(60, False), rel=1e-4
+    )
 
 
 def test_predict_model_must_be_one_the_workflow_trains(tmp_path):

@@ -245,7 +245,8 @@ def synth_mem_mb(wildcards, threads):
     s = config["synth"]
     grains = s["grain_size_px"]
     grains = grains if isinstance(grains, list) else [grains]
-    # steelseg.synth.micrograph: k = round(60 / grain px), 1 to 4, where supersampling is on
+    # steelseg.synth.supersample_factor, repeated: this interpreter may not import steelseg
+    # (tests/test_workflow.py holds the two equal at every grain size)
     k = max(max(1, min(4, round(60 / g))) if s["supersample"] else 1 for g in grains)
     per_process = 400 + s["width"] * s["height"] * k**2 * 120 / 2**20
     counts = s["images_per_sample"]  # one number for every sample, or one per sample

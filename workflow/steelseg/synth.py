@@ -65,6 +65,16 @@ INTERFACE_DEPTH = 0.5  # density of the ferrite-pearlite line (a groove: 2.5 x i
 COLONY_MOTTLE = 1.0  # gain on the colonies' mottle (1: the default data)
 
 
+def supersample_factor(grain_px: float, supersample: bool) -> int:
+    """Sub-pixels per image pixel along each side for ``micrograph(supersample=...)``: k =
+    round(1 / magnification), at most SUPERSAMPLE_MAX; 1 (none) from 2/3 of the reference
+    magnification up. The workflow's synth_mem_mb (rules/common.smk) sizes the job's
+    memory by the same rule (tests/test_workflow.py holds the two together)."""
+    if not supersample:
+        return 1
+    return max(1, min(SUPERSAMPLE_MAX, round(1 / (grain_px / REFERENCE_GRAIN_PX))))
+
+
 @dataclass(frozen=True)
 class Condition:
     """Heat-treatment condition of one sample: sets the scale of its constituents."""
@@ -388,7 +398,7 @@ def micrograph(
     """
     look = image_look(rng, look)
     magnification = grain_px / REFERENCE_GRAIN_PX
-    k = min(SUPERSAMPLE_MAX, round(1 / magnification)) if supersample else 1
+    k = supersample_factor(grain_px, supersample)
     if k > 1:
         out_height, out_width = height, width
         height, width, grain_px, magnification = (
