@@ -60,6 +60,10 @@ def test_every_model_trains_and_gets_better_on_held_out_tiles(tile_store, tmp_pa
     assert accuracy_after >= accuracy_before + 0.1, (accuracy_before, accuracy_after)
     losses = [float(r["train_loss"]) for r in _log(tmp_path / "train_log.csv")]
     assert len(losses) == summary["iterations"] == 20 and all(np.isfinite(losses))
+    # what a rerun must match to repeat these bits: the threads given, this torch, this CPU
+    assert summary["torch_threads"] == 2 and summary["torch_version"] == torch.__version__
+    assert summary["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert summary["gpu"] is None
     checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert checkpoint["model_name"] == name and checkpoint["class_names"] == CLASSES
     assert (tmp_path / "curves.png").stat().st_size > 10_000

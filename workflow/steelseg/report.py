@@ -72,6 +72,17 @@ def _write_table(rows, headers, stem: Path, bold: dict[tuple[int, int], bool], n
             tmp.write_text(text)
 
 
+def _device(summary: dict) -> str:
+    """The GPU's name, or the CPU with its thread count (summaries before 2026-12-05: the
+    device alone); the paper's table names its card."""
+    if summary.get("gpu"):
+        return summary["gpu"]
+    threads = summary.get("torch_threads")
+    if not threads:
+        return summary["device"]
+    return f"{summary['device']}, {threads} thread{'' if threads == 1 else 's'}"
+
+
 def table3(results: Path, models: list[str], out: Path) -> list[list[object]]:
     """Training results as the paper's Table 3."""
     summaries = {m: _read(results / "models" / m / "summary.json") for m in models}
@@ -88,7 +99,7 @@ def table3(results: Path, models: list[str], out: Path) -> list[list[object]]:
                 num(s["validation_loss"]),
                 s["iterations"],
                 _minutes(s["elapsed_s"]),
-                s["device"],
+                _device(s),
             ]
         )
     headers = [

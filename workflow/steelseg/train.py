@@ -577,6 +577,9 @@ class Trainer:
             "batch_size": self.config.batch_size,
             "train_tiles": int(len(self.split["train"])),
             "val_tiles": int(len(self.split["val"])),
+            # A rerun repeats this training bit for bit only with the same four: the kernels'
+            # rounding depends on them (on a CPU, --threads 1 and 2 diverge from iteration 2).
+            **compute_environment(self.device),
         }
         with io.atomic_file(self.out / "summary.json") as tmp:
             tmp.write_text(json.dumps(summary, indent=2))
@@ -584,6 +587,17 @@ class Trainer:
         self.best_path.unlink()
         self.resume_path.unlink(missing_ok=True)
         return summary
+
+
+def compute_environment(device: torch.device) -> dict[str, object]:
+    """What a training's floating-point results depend on besides its inputs and seed."""
+    cuda = device.type == "cuda"
+    return {
+        "torch_version": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "gpu": torch.cuda.get_device_name(device) if cuda else None,
+    }
 
 
 def write_log(path: Path, rows: list[dict[str, object]]) -> None:
