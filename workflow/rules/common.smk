@@ -70,13 +70,15 @@ def _check_config():
     if config["rf"]["sigma_min"] > config["rf"]["sigma_max"]:
         raise ValueError("config: rf.sigma_min is larger than rf.sigma_max; swap them")
     synth = config["synth"]
-    for key in ("images_per_sample", "carbon", "grain_size_px", "pearlite"):
-        n = len(synth[key]) if isinstance(synth[key], list) else 1
-        if dataset["source"] == "synthetic" and n not in (1, synth["samples"]):
-            raise ValueError(
-                f"config: synth.{key} has {n} values but synth.samples is "
-                f"{synth['samples']}; give one value or one per sample"
-            )
+    # the per-sample lists mean nothing for a folder data set
+    if dataset["source"] == "synthetic":
+        for key in ("images_per_sample", "carbon", "grain_size_px", "pearlite"):
+            n = len(synth[key]) if isinstance(synth[key], list) else 1
+            if n not in (1, synth["samples"]):
+                raise ValueError(
+                    f"config: synth.{key} has {n} values but synth.samples is "
+                    f"{synth['samples']}; give one value or one per sample"
+                )
     low, high = synth["colony_density"]
     if low >= high:
         raise ValueError(
