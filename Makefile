@@ -44,5 +44,8 @@ bench: setup
 	$(BIN)/python bench/bench_tiles.py
 	$(BIN)/python bench/bench_predict.py
 
+# The workflow's outputs only: what .gitignore ignores under results/ (never the committed
+# reports beside them, results/lom-ferrite-pearlite and results/benchmarks).
 clean:
-	rm -rf .snakemake results/*/
+	rm -rf .snakemake
+	git clean -fdX --quiet -- results
