@@ -1,4 +1,5 @@
 import csv
+import json
 import shutil
 import signal
 import subprocess
@@ -64,6 +65,8 @@ def test_every_model_trains_and_gets_better_on_held_out_tiles(tile_store, tmp_pa
     assert summary["torch_threads"] == 2 and summary["torch_version"] == torch.__version__
     assert summary["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
     assert summary["gpu"] is None
+    environment = {k: summary[k] for k in ("torch_version", "torch_threads", "cpu_capability")}
+    assert summary["environments"] == [{"from_iteration": 0, **environment, "gpu": None}]
     checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert checkpoint["model_name"] == name and checkpoint["class_names"] == CLASSES
     assert (tmp_path / "curves.png").stat().st_size > 10_000
@@ -242,6 +245,12 @@ def test_killed_training_resumes_to_the_same_final_state(tile_store, tmp_path, a
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming unet from iteration" in resumed.stderr
     assert "from iteration 0" not in resumed.stderr
+    assert "warning" not in resumed.stderr  # same threads, same machine
+    # summary.json records each process's part: the first from 0, the resumed one from where
+    # the kill left it
+    parts = json.loads((out / "summary.json").read_text())["environments"]
+    assert [p["from_iteration"] for p in parts][0] == 0 and len(parts) == 2
+    assert 0 < parts[1]["from_iteration"] < 14 and parts[0]["torch_threads"] == 1
     a = torch.load(tmp_path / "whole" / "checkpoint.pt", weights_only=True)
     b = torch.load(out / "checkpoint.pt", weights_only=True)
     assert a["iteration"] == b["iteration"] and a["val_loss"] == b["val_loss"]
@@ -252,6 +261,31 @@ def test_killed_training_resumes_to_the_same_final_state(tile_store, tmp_path, a
         {k: v for k, v in r.items() if k != "elapsed_s"}
         for r in _log(tmp_path / "whole" / "train_log.csv")
     ]
+
+
+def test_a_resume_on_other_threads_or_another_torch_is_named():
+    before = {"from_iteration": 0, "torch_version": "2.14.1", "torch_threads": 2, "gpu": None}
+    same = {**before, "from_iteration": 50}
+    assert train.environment_change(before, same) is None
+    now = {**same, "torch_threads": 1, "torch_version": "2.15.0"}
+    assert train.environment_change(before, now) == (
+        "torch_version 2.14.1 -> 2.15.0, torch_threads 2 -> 1"
+    )
+
+
+def test_resuming_on_other_threads_warns_and_records_both_parts(tile_store, tmp_path, capsys):
+    tiles, split = tile_store
+    config = train.TrainConfig(epochs=1, batch_size=2, max_iterations=2, device="cpu")
+    first = train.Trainer(
+        "unet", TileStore.open(tiles), train.read_split(split), CLASSES, config, tmp_path, 1
+    )
+    # a part run elsewhere on 3 threads, its resume checkpoint written at iteration 0
+    part = {"from_iteration": 0, **train.compute_environment(first.device), "torch_threads": 3}
+    first.state.environments.append(part)
+    first._save_resume()
+    summary = train.train("unet", tiles, split, CLASSES, tmp_path, config, threads=1)
+    assert "resumes with torch_threads 3 -> 1" in capsys.readouterr().err
+    assert [p["torch_threads"] for p in summary["environments"]] == [3, 1]
 
 
 def test_nan_loss_names_model_and_iteration(tile_store, tmp_path, monkeypatch):

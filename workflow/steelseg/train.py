@@ -274,6 +274,9 @@ class Progress:
     elapsed_s: float = 0.0
     stopped_early: bool = False
     log: list[dict[str, object]] = field(default_factory=list)
+    # One entry per process that ran part of the training (more than one after a resume):
+    # the iteration it started from and its compute_environment().
+    environments: list[dict[str, object]] = field(default_factory=list)
 
 
 class Trainer:
@@ -453,6 +456,9 @@ class Trainer:
         bar = tqdm(total=self.total, initial=state.iteration, desc=self.name, unit="it")
         started = time.perf_counter() - state.elapsed_s
         done = state.iteration >= self.total or state.stopped_early
+        if not done:
+            environment = compute_environment(self.device)
+            state.environments.append({"from_iteration": state.iteration, **environment})
         while not done and state.epoch < config.epochs:
             batches = epoch_batches(
                 self.split["train"], config.batch_size, config.seed, state.epoch
@@ -580,6 +586,7 @@ class Trainer:
             # A rerun repeats this training bit for bit only with the same four: the kernels'
             # rounding depends on them (on a CPU, --threads 1 and 2 diverge from iteration 2).
             **compute_environment(self.device),
+            "environments": state.environments,
         }
         with io.atomic_file(self.out / "summary.json") as tmp:
             tmp.write_text(json.dumps(summary, indent=2))
@@ -598,6 +605,16 @@ def compute_environment(device: torch.device) -> dict[str, object]:
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "gpu": torch.cuda.get_device_name(device) if cuda else None,
     }
+
+
+def environment_change(before: dict[str, object], now: dict[str, object]) -> str | None:
+    """What differs between two compute_environment() records, as 'key a -> b, ...', or None."""
+    changed = [
+        f"{key} {before.get(key)} -> {value}"
+        for key, value in now.items()
+        if key != "from_iteration" and before.get(key) != value
+    ]
+    return ", ".join(changed) or None
 
 
 def write_log(path: Path, rows: list[dict[str, object]]) -> None:
@@ -671,4 +688,12 @@ def train(
     )
     if resume and trainer.try_resume():
         print(f"resuming {model_name} from iteration {trainer.state.iteration}", file=sys.stderr)
+        before = trainer.state.environments[-1] if trainer.state.environments else {}
+        change = environment_change(before, compute_environment(trainer.device))
+        if before and change:
+            print(
+                f"warning: {model_name} resumes with {change}; it will not repeat an "
+                "uninterrupted run bit for bit (summary.json lists each part's environment)",
+                file=sys.stderr,
+            )
     return trainer.run()
