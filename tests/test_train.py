@@ -249,7 +249,7 @@ def test_killed_training_resumes_to_the_same_final_state(tile_store, tmp_path, a
     # summary.json records each process's part: the first from 0, the resumed one from where
     # the kill left it
     parts = json.loads((out / "summary.json").read_text())["environments"]
-    assert [p["from_iteration"] for p in parts][0] == 0 and len(parts) == 2
+    assert len(parts) == 2 and parts[0]["from_iteration"] == 0
     assert 0 < parts[1]["from_iteration"] < 14 and parts[0]["torch_threads"] == 1
     a = torch.load(tmp_path / "whole" / "checkpoint.pt", weights_only=True)
     b = torch.load(out / "checkpoint.pt", weights_only=True)

@@ -457,8 +457,15 @@ class Trainer:
         started = time.perf_counter() - state.elapsed_s
         done = state.iteration >= self.total or state.stopped_early
         if not done:
-            environment = compute_environment(self.device)
-            state.environments.append({"from_iteration": state.iteration, **environment})
+            part = {"from_iteration": state.iteration, **compute_environment(self.device)}
+            change = state.environments and environment_change(state.environments[-1], part)
+            if change:
+                print(
+                    f"warning: {self.name} resumes with {change}; it will not repeat an "
+                    "uninterrupted run bit for bit (summary.json lists each part's environment)",
+                    file=sys.stderr,
+                )
+            state.environments.append(part)
         while not done and state.epoch < config.epochs:
             batches = epoch_batches(
                 self.split["train"], config.batch_size, config.seed, state.epoch
@@ -688,12 +695,4 @@ def train(
     )
     if resume and trainer.try_resume():
         print(f"resuming {model_name} from iteration {trainer.state.iteration}", file=sys.stderr)
-        before = trainer.state.environments[-1] if trainer.state.environments else {}
-        change = environment_change(before, compute_environment(trainer.device))
-        if before and change:
-            print(
-                f"warning: {model_name} resumes with {change}; it will not repeat an "
-                "uninterrupted run bit for bit (summary.json lists each part's environment)",
-                file=sys.stderr,
-            )
     return trainer.run()
