@@ -5,6 +5,9 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 CORES ?= 2
+# Another package index for torch and torchvision (their versions pinned in requirements.txt),
+# e.g. PyTorch's CPU-only wheels: make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?=
 
 .PHONY: setup demo paper uhcs24 lint test bench clean
 
@@ -13,6 +16,8 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(if $(TORCH_INDEX),$(BIN)/python -m pip install --quiet --index-url $(TORCH_INDEX) \
+	  $$(grep -E '^(torch|torchvision)==' requirements.txt))
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
@@ -44,8 +49,7 @@ bench: setup
 	$(BIN)/python bench/bench_tiles.py
 	$(BIN)/python bench/bench_predict.py
 
-# The workflow's outputs only: what .gitignore ignores under results/ (never the committed
-# reports beside them, results/lom-ferrite-pearlite and results/benchmarks).
+# The workflow's outputs: results/ (all of it written by the workflow; the curated reports live
+# in docs/) and Snakemake's state.
 clean:
-	rm -rf .snakemake
-	git clean -fdX --quiet -- results
+	rm -rf results .snakemake

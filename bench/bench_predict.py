@@ -8,7 +8,7 @@ overlays, phase fractions and their 95 % intervals, `--ci` as predict's). Weight
 speed does not depend on them. The model "pipeline" is a single 1x1 convolution standing in for
 an infinitely fast network: its seconds per image are the pace of everything else, the most
 any accelerator can reach.
-Targets (issue 5): DeepLabV3+/MobileNetV2 <= 3 s per image on 2 CPU cores; time outside the
+Targets: DeepLabV3+/MobileNetV2 <= 3 s per image on 2 CPU cores; time outside the
 forward pass (tiling, blending, I/O) < 10 %. Prints a table; asserts nothing.
 """
 

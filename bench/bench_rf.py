@@ -1,7 +1,7 @@
 """Random-forest mask step at paper scale: seconds per 2080x1542 image and peak memory.
 
 Run: python bench/bench_rf.py [--images 3] [--trees 200] [--threads 2]
-Target (issue 2): <= 20 s per image on 2 cores. Prints a table; asserts nothing.
+Target: <= 20 s per image on 2 cores. Prints a table; asserts nothing.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ def train_fixture_model(out, seed=0, iterations=400, samples=9):
     model was on a knife edge (a new look's flat ferrite called pearlite, 20-40 % of fresh
     micrographs wrong) and whether the tests passed depended on the CPU's kernels and the seed;
     with this recipe (400 iterations) seeds 0, 1 and 2 get every flat field right and 4 % of
-    fresh micrographs wrong (results/benchmarks/predict_fixture_margins.md, measured with
+    fresh micrographs wrong (docs/benchmarks.md, measured with
     bench/predict_fixture_margins.py).
     """
     data = out / "dataset"

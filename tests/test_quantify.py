@@ -112,7 +112,7 @@ def test_ci_covers_the_population_fraction_95_percent_of_the_time():
 
 
 def test_ci_is_too_narrow_where_fields_are_not_much_wider_than_the_texture():
-    # The caveat the README states: neighbouring fields then share structures (measured 0.76).
+    # The caveat docs/predict.md states: neighbouring fields then share structures (measured 0.76).
     assert coverage(16.0) < 0.85
 
 

@@ -332,28 +332,6 @@ def test_settings_reach_their_command(tmp_path, section, override, flag):
         assert f" {flag} " in f" {' '.join(command.split())} ", command
 
 
-def test_former_default_preset_gives_the_data_and_training_of_experiments_2_to_48(tmp_path):
-    # The real-data check's experiments ran on the defaults of their day (until df664da); their
-    # configs override only what they changed, so rerunning one needs the former defaults back.
-    former = str(REPO / "workflow/presets/former_default.yaml")
-    result = snakemake(tmp_path, "-n", "-p", "--configfile", str(REPO / "config.yaml"), former)
-    assert result.returncode == 0, result.stdout[-2000:]
-    lines = [" ".join(c.split()) + " " for c in result.stdout.splitlines()]
-    (synth_command,) = [c for c in lines if "steelseg synth " in c]
-    for flag in (
-        "--samples 3 --images-per-sample 12,11,11 ",
-        "--carbon 0.45 --grain-size 60,15,60 ",
-        "--pearlite network ",
-        "--interface-depth 0.5 ",
-        "--look sample ",
-        "--no-supersample ",
-    ):
-        assert flag in synth_command, (flag, synth_command)
-    train_commands = [c for c in lines if "steelseg train " in c]
-    assert len(train_commands) == 5
-    assert all("--augment none " in c and "--colour rgb " in c for c in train_commands)
-
-
 def test_synth_job_declares_the_memory_its_renderer_takes(tmp_path):
     # The default data's supersampled overviews take ~6 GB per process; the synth rule's mem_mb
     # (what the SLURM profile asks for) must cover a real render's peak, which here is mostly

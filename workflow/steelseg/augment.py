@@ -1,22 +1,21 @@
 """Training augmentation (off by default: the paper trains on rotations only).
 
 ``photometric``: a model trained on one generator's or one microscope's lighting learns its
-absolute brightness and colour; the real-data check (results/lom-ferrite-pearlite) showed the
-calls moving with the illumination alone. ``photometric`` draws, per tile, what changes between
+absolute brightness and colour, and its calls on real micrographs move with the illumination
+alone (docs/real-data-check.md). ``photometric`` draws, per tile, what changes between
 microscopes, etchings and cameras: exposure, contrast, gamma, white balance, focus and sensor
-noise. Labels are untouched, so the masks stay exact. On that check (experiment 20, after the
-BatchNorm fix) it is the most accurate training on the default data and no closer to the bands:
-an option, not the default.
+noise. Labels are untouched, so the masks stay exact. It trains accurate models on the default
+data but brings the real crops no closer to their lever-rule bands: an option, not the default.
 
-``scale``: every model trained at one magnification answered the real-data check differently
-at every ``predict --scale`` (experiments 1-11 there; 12 and 21 try this). ``scale`` zooms
+``scale``: a model trained at one magnification answers differently at every ``predict
+--scale``. ``scale`` zooms
 each tile by its own log-uniform factor in 0.5-2x, with its labels, so that colonies of one size
 are seen at many sizes in pixels: zooming in enlarges a random window to the tile, zooming out
 shrinks the tile and fills the rest with its own mirror image (labels mirrored alike, so they
 stay exact up to the nearest-pixel resampling of the mask). Resampling is the one ``predict
---scale`` uses. On synthetic data it removes the size bias (experiment 21: the true pearlite
-share at 2x and 4x, where un-augmented models overshoot); the real SAE 1020 crops stay out of
-band: an option too.
+--scale`` uses. On synthetic data it removes the size bias (the true pearlite share at
+2x and 4x, where un-augmented models overshoot); with grey input it keeps a model's answer on
+the real crops flat from 1.25x to 2x (the real-data preset sets both).
 
 Each mini-batch's draws come from ``(seed, epoch, batch)``, so a resumed run augments exactly as
 an uninterrupted one would, with any number of loader processes.

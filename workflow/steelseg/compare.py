@@ -33,8 +33,8 @@ def fold_scores(
             path = Path(fold) / "metrics" / "whole_images" / reference / f"{model}.json"
             if not path.is_file():
                 raise SteelsegError(
-                    f"{path}: not found; run the workflow for this fold first (see README, "
-                    "cross-validation)"
+                    f"{path}: not found; run the workflow for this fold first (docs/own-data.md, "
+                    "UHCS-24)"
                 )
             scores[model].append(json.loads(path.read_text()))
     return scores

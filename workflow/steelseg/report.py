@@ -73,8 +73,8 @@ def _write_table(rows, headers, stem: Path, bold: dict[tuple[int, int], bool], n
 
 
 def _device(summary: dict) -> str:
-    """The GPU's name, or the CPU with its thread count (summaries before 2026-12-05: the
-    device alone); the paper's table names its card."""
+    """The GPU's name, or the CPU with its thread count (a summary without the thread count:
+    the device alone); the paper's table names its card."""
     if summary.get("gpu"):
         return summary["gpu"]
     threads = summary.get("torch_threads")

@@ -243,8 +243,8 @@ def _pearlite_colonies(rng, grains, seed_distance, fraction, grain_px):
     As ``grains``, but the pearlite patches come from a second tessellation at COLONY_CELL of
     the grain size: a colony is angular, yet smaller than a ferrite grain and cuts across the
     grains' tessellation, so the dark phase is a web of narrow patches (the real SAE 1045 dark
-    phase lies mostly in features under 9 px across at the preset scale, experiment 41's
-    granulometry, where whole 15 px grains leave it in wide ones).
+    phase lies mostly in features under 9 px across at the real-data preset's scale, where
+    whole 15 px grains leave it in wide ones).
     """
     cells, _ = _grains(rng, *grains.shape, COLONY_CELL * grain_px)
     return _whole_cells(rng, cells, fraction, grain_px), cells
@@ -385,8 +385,8 @@ def micrograph(
     ``colony_mottle``: multiplies the amplitude of the colonies' blotchy mottle (drawn as 0.15-0.45
     of a colony's density, 2-5 px at the reference magnification). Real overviews show their
     light pixels blotchy and a pixel or two from dark ones; the default data's supersampled
-    overviews show them smooth and apart, and a gain of 2-3 gives the real crops' local contrast
-    (experiment 38). Only the colonies' tone changes (and, through the blur, the pixels beside
+    overviews show them smooth and apart, and a gain of 2-3 gives the real crops' local contrast.
+    Only the colonies' tone changes (and, through the blur, the pixels beside
     them), the random draws included.
     ``supersample``: below the reference magnification, render the scene at k = round(1 /
     magnification) times the size (2 ≤ k ≤ SUPERSAMPLE_MAX from grain_px ≤ 40) and average
@@ -559,8 +559,8 @@ def generate(
     and shot under one microscope) or "image" (each image its own etch and light, the lights
     alternating cool and warm within a sample from the sample's own: every sample of two or
     more images is shot under both, so that no sample property, such as its carbon content or
-    magnification, comes with one light; a coin toss per image left seed 2024's five C22E
-    overviews of experiment 28 all warm). Each image's structure is the same under both.
+    magnification, comes with one light, as a coin toss per image can leave all of a
+    sample's images warm). Each image's structure is the same under both.
     samples.tsv names each image's light.
     Deterministic for a given seed: each image draws from its own child generator, so the
     n-th image is the same whatever the number of images after it, and ``workers`` processes

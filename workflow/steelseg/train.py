@@ -12,8 +12,8 @@ truth of synthetic data instead, which tells the forest's errors from the networ
 
 ``colour='grey'`` feeds the network the luminance alone (in all three channels, so every encoder
 and its ImageNet weights work unchanged): a model that never sees hue cannot read the light's
-colour, which the real-data check (results/lom-ferrite-pearlite, experiments 29-31) found the
-RGB models doing. The checkpoint records it, and inference converts alike.
+colour, which RGB models trained on the synthetic data do on real micrographs
+(docs/real-data-check.md). The checkpoint records it, and inference converts alike.
 
 A killed run resumes from ``resume.pt`` (written every ``checkpoint_every`` iterations): model,
 optimiser, torch RNG state, epoch and position in it. Epoch orders come from ``(seed, epoch)``, so
