@@ -80,3 +80,41 @@ def tile_store(synthetic, rf_result, tmp_path_factory):
     labels = split.assign(index, "grouped", {"train": 0.7, "val": 0.2, "test": 0.1}, seed=0)
     split.write_split(index, labels, out / "split.tsv")
     return out / "tiles", out / "split.tsv"
+
+
+def random_checkpoint(path: Path, model: str = "deeplabv3plus_mobilenetv2", tile: int = 64) -> Path:
+    """A checkpoint as `steelseg train` writes it, with random weights: enough for `predict` to
+    run (its answers mean nothing)."""
+    import torch
+    from steelseg.models import build_model
+    from steelseg.train import IMAGENET_MEAN, IMAGENET_STD
+
+    torch.manual_seed(0)
+    payload = {
+        "model_name": model,
+        "num_classes": len(CLASSES),
+        "class_names": CLASSES,
+        "state_dict": build_model(model, len(CLASSES)).state_dict(),
+        "mean": list(IMAGENET_MEAN),
+        "std": list(IMAGENET_STD),
+        "colour": "rgb",
+        "tile_size": tile,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(payload, path)
+    return path
+
+
+def tiny_synthetic(out: Path, images: int = 2, seed: int = 3) -> Path:
+    """One sample of ``images`` small synthetic micrographs (the first scribbled), with truth."""
+    synth.generate(
+        out,
+        samples=1,
+        images_per_sample=[images],
+        annotated_per_sample=1,
+        width=128,
+        height=96,
+        grain_size_px=20,
+        seed=seed,
+    )
+    return out

@@ -86,13 +86,16 @@ def test_every_gpu_rule_asks_the_slurm_profile_for_a_gpu():
 def test_two_core_presets_give_every_rule_two_threads_at_most(preset):
     # A SLURM job asks for its rule's threads as CPUs (profiles/slurm); CI's one-node cluster
     # has 2, so a rule asking for more under the smoke preset would never start.
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
     base = yaml.safe_load((REPO / "config.yaml").read_text())
     override = yaml.safe_load((REPO / "workflow" / "presets" / f"{preset}.yaml").read_text())
-    threaded = [name for name, part in base.items() if isinstance(part, dict) and "threads" in part]
+    sections = schema["properties"]
+    threaded = [name for name, part in sections.items() if "threads" in part.get("properties", {})]
     assert {"synth", "rf", "train"} <= set(threaded)
     for name in threaded:
-        threads = override.get(name, {}).get("threads", base[name]["threads"])
-        assert threads <= 2, f"{preset}.yaml: {name}.threads {threads}"
+        default = sections[name]["properties"]["threads"]["default"]
+        threads = {"threads": default} | base.get(name, {}) | override.get(name, {})
+        assert threads["threads"] <= 2, f"{preset}.yaml: {name}.threads {threads['threads']}"
 
 
 def _sections(definition: str) -> tuple[dict[str, str], dict[str, list[str]]]:

@@ -411,7 +411,7 @@ def test_parts_left_out_are_not_measured_and_show_untinted(trained, tmp_path):
     assert "excluded %" in result.stdout
     # b's bar, measured as specimen, is warned of with the row that would leave it out.
     (warning,) = [line for line in result.stdout.splitlines() if line.startswith("warning")]
-    assert "b: a flat pure white or black 60x3 px rectangle at x 130-189, y 151-153" in warning
+    assert "b: a flat white or black 60x3 px rectangle at x 130-189, y 151-153" in warning
     assert warning.endswith("(a row: b 130 151 190 154)")
 
 

@@ -97,7 +97,7 @@ def test_worker_processes_write_the_same_files_as_one(synthetic, tmp_path):
         workers=3,
     )
     files = sorted(p.relative_to(synthetic) for p in synthetic.rglob("*") if p.is_file())
-    assert len(files) == 9 + 9 + 6 + 1
+    assert len(files) == 9 + 9 + 6 + 1 + 1  # images, truth, scribbles, samples.tsv, marker
     assert files == sorted(
         p.relative_to(tmp_path / "parallel")
         for p in (tmp_path / "parallel").rglob("*")

@@ -31,8 +31,11 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_smoke_run_from_nothing_to_trained_models(tmp_path):
+    # Run where a path has spaces and non-ASCII characters: every path is quoted.
+    tmp_path = tmp_path / "run dir é"
+    tmp_path.mkdir()
     # New micrographs for the predict rule: an odd size as PNG and a 16-bit TIFF.
-    new = tmp_path / "new_micrographs"
+    new = tmp_path / "new micrographs ü"
     rng = np.random.default_rng(0)
     look = synth.sample_look(rng)
     image, _, _ = synth.micrograph(rng, 150, 230, 0.4, 30, synth.ANNEALED, look)
@@ -495,8 +498,11 @@ def test_folds_not_in_the_file_stop_at_start_up(tmp_path):
 def test_data_set_with_scale_bars_left_out_end_to_end(tmp_path):
     # A user data set whose micrographs carry a burnt-in scale bar, named in exclude.tsv: the
     # RF masks and tiles say "no class" there, training and the whole-image scores skip it,
-    # and the test images' phase fractions leave it out.
-    data = tmp_path / "data"
+    # and the test images' phase fractions leave it out. The workflow and the data set lie where
+    # a path has spaces and non-ASCII characters: every path is quoted.
+    tmp_path = tmp_path / "steel seg ñ"
+    tmp_path.mkdir()
+    data = tmp_path / "my data ü"
     synth.generate(data, samples=2, images_per_sample=[2], width=192, height=160, seed=3)
     rows = ["image\tx0\ty0\tx1\ty1"]
     for path in sorted((data / "images").iterdir()):

@@ -6,9 +6,29 @@ import shlex
 import sys
 from pathlib import Path
 
+import jsonschema
+import yaml
 from snakemake.utils import validate
 
-validate(config, schema="../schemas/config.schema.yaml", set_default=True)
+SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def _first_config_error():
+    """The config's first schema violation as one line (Snakemake's own message prints the
+    whole schema), or None."""
+    schema = yaml.safe_load(SCHEMA.read_text(encoding="utf-8"))
+    errors = jsonschema.Draft202012Validator(schema).iter_errors(config)
+    error = jsonschema.exceptions.best_match(errors)
+    if error is None:
+        return None
+    where = ".".join(map(str, error.absolute_path)) or "the top level"
+    return f"config: {where}: {error.message}; docs/configuration.md lists every key"
+
+
+_CONFIG_ERROR = _first_config_error()
+if _CONFIG_ERROR:
+    raise ValueError(_CONFIG_ERROR)
+validate(config, schema=str(SCHEMA), set_default=True)
 
 # Rules run `python -m steelseg` from this checkout, so per-rule conda envs and containers need
 # only the third-party packages. A shell prefix (not os.environ) so it also holds inside
@@ -32,8 +52,23 @@ CONTAINERS = os.environ.get("STEELSEG_CONTAINERS") or str(
 )
 
 
+_APPTAINER = "APPTAINER" in {
+    method.name for method in workflow.deployment_settings.deployment_method
+}
+
+
 def image(env):
-    return f"{CONTAINERS}/{env}.sif"
+    """The rule's Apptainer image, where --sdm apptainer asks for one (Snakemake refuses an image
+    path with a space even where no container runs, so none is named then)."""
+    if not _APPTAINER:
+        return None
+    path = f"{CONTAINERS}/{env}.sif"
+    if " " in path:
+        raise ValueError(
+            f"containers: Apptainer image path '{path}' has a space, which Snakemake refuses; "
+            "set STEELSEG_CONTAINERS to a folder of .sif files whose path has none"
+        )
+    return path
 
 
 DATASET = config["dataset"]["name"]
@@ -294,7 +329,8 @@ def train_options(wildcards):
     t = config["train"]
     m = config["models"][wildcards.model]
     options = (
-        f"--weights {model_weights(wildcards.model)} --batch-size {m.get('batch_size', 32)} "
+        f"--weights {shlex.quote(model_weights(wildcards.model))} "
+        f"--batch-size {m.get('batch_size', 32)} "
         f"--epochs {t['epochs']} --lr {t['learning_rate']} --l2 {t['l2']} "
         f"--validation-frequency {t['validation_frequency']} --patience {t['patience']} "
         f"--seed {t['seed']} --device {t['device']} --workers {t['workers']} "
@@ -379,7 +415,7 @@ def split_options(wildcards):
     )
     path = split_file()
     if path:
-        options += f" --assignment {path}"
+        options += f" --assignment {shlex.quote(path)}"
     if FOLDS:
         options += f" --fold {wildcards.fold}"
     return options
@@ -430,9 +466,17 @@ def comparison_targets():
     return [f"{DATASET_RESULTS}/tables/comparison.md"] if FOLDS else []
 
 
+def fold_folders(wildcards, input):
+    """The compare rule's fold runs, in fold order: each input's folds/<k> folder, quoted."""
+    folders = dict.fromkeys(str(Path(path).parents[3]) for path in input)
+    return " ".join(shlex.quote(folder) for folder in folders)
+
+
 def compare_options():
     published = config["dataset"].get("published")
     options = f"--models {','.join(MODELS)} --classes {CLASS_NAMES}"
     if published:
-        options += f" --published {os.path.join(workflow.basedir, published)}"
+        options += (
+            f" --published {shlex.quote(os.path.join(workflow.basedir, published))}"
+        )
     return options

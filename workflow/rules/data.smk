@@ -16,8 +16,8 @@ rule synth:
     params:
         options=synth_options(),
     shell:
-        "python -m steelseg synth --out {output} {params.options} --workers {threads} "
-        "> {log} 2>&1"
+        "python -m steelseg synth --out {output:q} {params.options} --workers {threads} "
+        "> {log:q} 2>&1"
 
 
 rule rf_masks:
@@ -38,9 +38,9 @@ rule rf_masks:
         classes=CLASS_NAMES,
         options=rf_options(),
     shell:
-        "python -m steelseg rf-masks --dataset {input.dataset} --classes {params.classes} "
-        "--out {output.masks} --quality {output.quality} {params.options} "
-        "--threads {threads} > {log} 2>&1"
+        "python -m steelseg rf-masks --dataset {input.dataset:q} --classes {params.classes} "
+        "--out {output.masks:q} --quality {output.quality:q} {params.options} "
+        "--threads {threads} > {log:q} 2>&1"
 
 
 rule tile:
@@ -60,8 +60,8 @@ rule tile:
         classes=CLASS_NAMES,
         options=tile_options(),
     shell:
-        "python -m steelseg tile --dataset {input.dataset} --masks {input.masks} "
-        "--classes {params.classes} --out {output} {params.options} > {log} 2>&1"
+        "python -m steelseg tile --dataset {input.dataset:q} --masks {input.masks:q} "
+        "--classes {params.classes} --out {output:q} {params.options} > {log:q} 2>&1"
 
 
 rule split:
@@ -79,7 +79,7 @@ rule split:
     params:
         options=split_options,
     shell:
-        "python -m steelseg split --tiles {input.tiles} --out {output} {params.options} > {log} 2>&1"
+        "python -m steelseg split --tiles {input.tiles:q} --out {output:q} {params.options} > {log:q} 2>&1"
 
 
 # The public UHCS-24 benchmark for users who do not have it (needs internet; login node):
@@ -100,4 +100,4 @@ rule fetch_uhcs24:
     container:
         image("data")
     shell:
-        "python -m steelseg fetch-dataset --sources {input} --out {output} > {log} 2>&1"
+        "python -m steelseg fetch-dataset --sources {input:q} --out {output:q} > {log:q} 2>&1"

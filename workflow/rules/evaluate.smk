@@ -24,8 +24,8 @@ rule test_labels:
             "masks" if wildcards.reference == "rf_masks" else "truth"
         ),
     shell:
-        "python -m steelseg export-tiles --tiles {input.tiles} --split {input.split} "
-        "--set test --labels {params.labels} --out {output} > {log} 2>&1"
+        "python -m steelseg export-tiles --tiles {input.tiles:q} --split {input.split:q} "
+        "--set test --labels {params.labels} --out {output:q} > {log:q} 2>&1"
 
 
 rule predict_tiles:
@@ -47,9 +47,9 @@ rule predict_tiles:
     params:
         device=config["train"]["device"],
     shell:
-        "python -m steelseg predict-tiles --checkpoint {input.checkpoint} "
-        "--tiles {input.tiles} --split {input.split} --set test --out {output} "
-        "--device {params.device} --threads {threads} > {log} 2>&1"
+        "python -m steelseg predict-tiles --checkpoint {input.checkpoint:q} "
+        "--tiles {input.tiles:q} --split {input.split:q} --set test --out {output:q} "
+        "--device {params.device} --threads {threads} > {log:q} 2>&1"
 
 
 rule evaluate:
@@ -69,10 +69,10 @@ rule evaluate:
         classes=CLASS_NAMES,
         reference="rf_masks",
     shell:
-        "python -m steelseg evaluate --pred {input.pred} --truth {input.truth} "
+        "python -m steelseg evaluate --pred {input.pred:q} --truth {input.truth:q} "
         "--num-classes {params.num_classes} --class-names {params.classes} "
         "--scored-on tiles --reference {params.reference} --model {wildcards.model} "
-        "--groups {input.truth}/groups.tsv --out {output} > {log} 2>&1"
+        "--groups {input.truth:q}/groups.tsv --out {output:q} > {log:q} 2>&1"
 
 
 use rule evaluate as evaluate_exact_truth with:
@@ -137,7 +137,7 @@ rule report:
         results=lambda wildcards, input: os.path.dirname(input.tiles),
         options=report_options(),
     shell:
-        "python -m steelseg report --results {params.results} {params.options} > {log} 2>&1"
+        "python -m steelseg report --results {params.results:q} {params.options} > {log:q} 2>&1"
 
 
 # Whole test images through predict's sliding window: the BF tolerance then applies to each whole
@@ -159,9 +159,9 @@ rule test_images:
     params:
         classes=CLASS_NAMES,
     shell:
-        "python -m steelseg export-images --dataset {input.dataset} --masks {input.masks} "
-        "--split {input.split} --set test --classes {params.classes} --out {output} "
-        "> {log} 2>&1"
+        "python -m steelseg export-images --dataset {input.dataset:q} --masks {input.masks:q} "
+        "--split {input.split:q} --set test --classes {params.classes} --out {output:q} "
+        "> {log:q} 2>&1"
 
 
 rule predict_test_images:
@@ -183,10 +183,10 @@ rule predict_test_images:
         options=window_options(),
     shell:
         # The data set's exclude/ (scale bars), where export-images wrote one.
-        "python -m steelseg predict {input.images}/images --checkpoint {input.checkpoint} "
-        "--out {output} {params.options} --threads {threads} "
-        "$(test -d {input.images}/exclude && echo --exclude {input.images}/exclude) "
-        "> {log} 2>&1"
+        "set -- ; if [ -d {input.images:q}/exclude ]; then "
+        "set -- --exclude {input.images:q}/exclude; fi; "
+        "python -m steelseg predict {input.images:q}/images --checkpoint {input.checkpoint:q} "
+        '--out {output:q} {params.options} --threads {threads} "$@" > {log:q} 2>&1'
 
 
 rule evaluate_images:
@@ -205,11 +205,11 @@ rule evaluate_images:
         num_classes=len(config["dataset"]["classes"]),
         classes=CLASS_NAMES,
     shell:
-        "python -m steelseg evaluate --pred {input.pred}/masks "
-        "--truth {input.labels}/{wildcards.reference} --num-classes {params.num_classes} "
+        "python -m steelseg evaluate --pred {input.pred:q}/masks "
+        "--truth {input.labels:q}/{wildcards.reference} --num-classes {params.num_classes} "
         "--class-names {params.classes} --scored-on images "
-        "--reference {wildcards.reference} --model {wildcards.model} --out {output} "
-        "> {log} 2>&1"
+        "--reference {wildcards.reference} --model {wildcards.model} --out {output:q} "
+        "> {log:q} 2>&1"
 
 
 # Cross-validation (split mode folds): each model's whole-image scores over the folds, mean ± std,
@@ -230,10 +230,10 @@ rule compare:
     container:
         image("data")
     params:
-        folds=expand(RESULTS, fold=FOLDS),
+        folds=fold_folders,
         options=compare_options(),
     shell:
-        "python -m steelseg compare {params.folds} {params.options} --out {output} > {log} 2>&1"
+        "python -m steelseg compare {params.folds} {params.options} --out {output:q} > {log:q} 2>&1"
 
 
 # New micrographs (config predict.images) segmented whole by one trained model (or an
@@ -261,4 +261,4 @@ rule predict:
         options=predict_options(),
     shell:
         "python -m steelseg predict {input.images:q} {params.checkpoints} "
-        "--out {output} {params.options} --threads {threads} > {log} 2>&1"
+        "--out {output:q} {params.options} --threads {threads} > {log:q} 2>&1"

@@ -20,7 +20,7 @@ rule fetch_weights:
     container:
         image("torch")
     shell:
-        "python -m steelseg fetch-weights --model {wildcards.model} --out {output} > {log} 2>&1"
+        "python -m steelseg fetch-weights --model {wildcards.model} --out {output:q} > {log:q} 2>&1"
 
 
 rule train:
@@ -47,6 +47,6 @@ rule train:
         out=lambda wildcards, output: os.path.dirname(output.checkpoint),
         options=train_options,
     shell:
-        "python -m steelseg train --tiles {input.tiles} --split {input.split} "
-        "--model {wildcards.model} --classes {params.classes} --out {params.out} "
-        "{params.options} --threads {threads} > {log} 2>&1"
+        "python -m steelseg train --tiles {input.tiles:q} --split {input.split:q} "
+        "--model {wildcards.model} --classes {params.classes} --out {params.out:q} "
+        "{params.options} --threads {threads} > {log:q} 2>&1"

@@ -1,18 +1,24 @@
 """The ``steelseg`` command: one thin subcommand per workflow step.
 
-Commands only parse options and call one function of the step's module. A SteelsegError becomes
-one line on stderr and exit code 2.
+Commands only parse options and call one function of the step's module. A SteelsegError, and
+any error of the file system (no space, read-only, no permission), becomes one line on stderr
+and exit code 2; a SteelsegWarning one line ``steelseg: warning: ...``. SIGTERM (what SLURM and
+Snakemake send on cancel or time-out) ends a step as an error does, so its temporary output is
+removed.
 """
 
 from __future__ import annotations
 
+import errno
+import signal
 import sys
+import warnings
 from pathlib import Path
 
 import click
 from tabulate import tabulate
 
-from .errors import SteelsegError
+from .errors import SteelsegError, SteelsegWarning
 
 
 def _comma_list(cast):
@@ -47,22 +53,62 @@ def _comma_choices(choices):
     return convert
 
 
+# What to do about a file-system error, by its errno.
+_OS_FIXES = {
+    errno.ENOSPC: "the disk is full; free space or write elsewhere, then rerun",
+    errno.EDQUOT: "the disk quota is used up; free space or write elsewhere, then rerun",
+    errno.EFBIG: "the file is larger than this system allows; write elsewhere, then rerun",
+    errno.EROFS: "the file system is read-only; write elsewhere",
+    errno.EACCES: "no permission; write where you may, or fix the permissions",
+    errno.EPERM: "no permission; write where you may, or fix the permissions",
+}
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line for a file-system error: the path, the cause, what to do."""
+    where = exc.filename or "a file"
+    cause = exc.strerror or str(exc)
+    return f"{where}: {cause}; {_OS_FIXES.get(exc.errno, 'check the path, then rerun')}"
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds like an error: temporary outputs are removed
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    if issubclass(category, SteelsegWarning):
+        from tqdm import tqdm
+
+        tqdm.write(f"steelseg: warning: {message}", file=sys.stderr)
+    else:
+        _default_show_warning(message, category, filename, lineno, file, line)
+
+
+_default_show_warning = warnings.showwarning
+
+
+def _fail(message: str):
+    """One line on stderr (on a line of its own, also under a progress bar) and exit code 2."""
+    from tqdm import tqdm
+
+    tqdm.write(f"steelseg: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 class SteelsegGroup(click.Group):
-    """Turn project errors into one line and exit code 2, with no traceback."""
+    """Turn project and file-system errors into one line and exit code 2, with no traceback."""
 
     def invoke(self, ctx):
+        signal.signal(signal.SIGTERM, _terminated)
+        warnings.showwarning = _show_warning
         try:
             return super().invoke(ctx)
         except SteelsegError as exc:
-            click.echo(f"steelseg: error: {exc}", err=True)
-            sys.exit(2)
+            _fail(str(exc))
+        except OSError as exc:
+            _fail(os_error_line(exc))
         except MemoryError:
-            click.echo(
-                "steelseg: error: out of memory; use smaller images, fewer threads, or a "
-                "machine with more memory",
-                err=True,
-            )
-            sys.exit(2)
+            _fail("out of memory; use smaller images, fewer threads, or a machine with more memory")
 
 
 @click.group(cls=SteelsegGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -856,6 +902,7 @@ def predict(
     import torch
     from tqdm import tqdm
 
+    from .io import check_output_dir
     from .predict import (
         SlidingWindow,
         WindowSpec,
@@ -871,6 +918,8 @@ def predict(
 
     torch.set_num_threads(threads)
     paths = expand_inputs(list(images))
+    given = (*paths, *checkpoints, *(p for p in (samples_file, exclude_path) if p))
+    check_output_dir(out, given)  # before any model is loaded
     sample_of = read_samples(samples_file, paths) if samples_file else None
     exclusions = read_exclusions(exclude_path, paths) if exclude_path else None
     window = WindowSpec(tile=tile, overlap=overlap, batch_size=batch_size, tta=tta, scale=scale)

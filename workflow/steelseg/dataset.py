@@ -38,6 +38,7 @@ class Dataset:
     masks: dict[str, Path] = field(default_factory=dict)
     truth: dict[str, Path] = field(default_factory=dict)
     exclude: Exclusions | None = None  # parts of images that are not specimen
+    binary: dict[str, bool] = field(default_factory=dict)  # kind -> 0/255 masks (io.binary_labels)
 
     def images_of(self, sample: str) -> list[str]:
         return [name for name, s in self.samples.items() if s == sample]
@@ -54,10 +55,15 @@ class Dataset:
     ) -> np.ndarray:
         """Read an annotation, mask or truth file; check its values and, if given, its size;
         leave out what ``exclude`` names (scribbles dropped, dense labels ``io.IGNORE``)."""
-        path = getattr(self, kind)[name]
+        files = getattr(self, kind)
+        path = files[name]
         sparse = kind == "annotations"
         values = num_classes + 1 if sparse else num_classes
-        labels = io.read_labels(path, values, what=kind.rstrip("s"), ignore=not sparse)
+        what = kind.rstrip("s")
+        if not sparse and kind not in self.binary:
+            self.binary[kind] = io.binary_labels(list(files.values()), num_classes, what)
+        binary = self.binary.get(kind, False)
+        labels = io.read_labels(path, values, what=what, ignore=not sparse, binary=binary)
         if shape is not None and labels.shape != tuple(shape[:2]):
             raise SteelsegError(
                 f"{path}: size {labels.shape[1]}x{labels.shape[0]} differs from its image "
@@ -155,7 +161,7 @@ def export_images(
     --exclude`)."""
     masks = Path(masks)
     with_truth = 0
-    with io.atomic_dir(out) as tmp:
+    with io.atomic_dir(out, inputs=(dataset.root, masks)) as tmp:
         for name in names:
             if name not in dataset.images:
                 raise SteelsegError(

@@ -73,7 +73,7 @@ def fetch_dataset(sources: str | Path, out: str | Path, timeout: float = 60.0) -
     """Download, verify and convert every file of ``sources`` into ``out``; the count."""
     sources = Path(sources)
     rows = read_sources(sources)
-    with io.atomic_dir(out) as tmp:
+    with io.atomic_dir(out, inputs=(sources,)) as tmp:
         raw_dir = tmp / ".raw"
         raw_dir.mkdir()
         for row in tqdm(rows, desc="download", unit="file"):

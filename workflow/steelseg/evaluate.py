@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+from io import StringIO
 from pathlib import Path
 
 from tqdm import tqdm
@@ -47,14 +48,13 @@ def read_groups(path: str | Path, names: list[str]) -> list[dict[str, str]]:
             f"{path}: groups sheet not found; give a TSV with a 'file' column, or re-export the "
             "test tiles (steelseg export-tiles writes groups.tsv beside them)"
         )
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle, delimiter="\t")
-        if not reader.fieldnames or "file" not in reader.fieldnames or len(reader.fieldnames) < 2:
-            raise SteelsegError(
-                f"{path}: needs a 'file' column (image names) and at least one grouping column, "
-                "tab-separated"
-            )
-        rows = {row["file"]: {k: v for k, v in row.items() if k != "file"} for row in reader}
+    reader = csv.DictReader(StringIO(io.read_text(path), newline=""), delimiter="\t")
+    if not reader.fieldnames or "file" not in reader.fieldnames or len(reader.fieldnames) < 2:
+        raise SteelsegError(
+            f"{path}: needs a 'file' column (image names) and at least one grouping column, "
+            "tab-separated"
+        )
+    rows = {row["file"]: {k: v for k, v in row.items() if k != "file"} for row in reader}
     missing = [name for name in names if name not in rows]
     if missing:
         raise SteelsegError(
@@ -77,11 +77,14 @@ def score_folders(
     k = len(class_names)
     files = matched_files(pred_dir, truth_dir)
     group_rows = None if groups is None else read_groups(groups, [t.stem for _, t in files])
+    # Binary 0/255 masks (two classes) are read as 0/1 in either folder, with a warning.
+    binary_pred = io.binary_labels([p for p, _ in files], k, "prediction")
+    binary_truth = io.binary_labels([t for _, t in files], k, "truth")
 
     def pairs():
         for pred_path, truth_path in tqdm(files, desc="evaluate", unit="image"):
-            pred = io.read_labels(pred_path, k, what="prediction")
-            truth = io.read_labels(truth_path, k, what="truth", ignore=True)
+            pred = io.read_labels(pred_path, k, what="prediction", binary=binary_pred)
+            truth = io.read_labels(truth_path, k, what="truth", ignore=True, binary=binary_truth)
             if pred.shape != truth.shape:
                 raise SteelsegError(
                     f"{pred_path}: size {pred.shape[1]}x{pred.shape[0]} differs from its truth "

@@ -37,7 +37,7 @@ from tqdm import tqdm
 from . import io, quantify, regions, render
 from .dataset import write_sheet
 from .errors import SteelsegError
-from .models import build_model, fold_batchnorm, spec
+from .models import MODELS, build_model, fold_batchnorm, spec
 from .tiles import TileStore, tile_name
 from .train import forward, pick_device, to_network_input
 
@@ -48,15 +48,24 @@ def load_checkpoint(path: str | Path, device: torch.device) -> tuple[torch.nn.Mo
     Eval mode, BatchNorm folded into the convolutions and channels-last memory: the same
     outputs to float precision, about 1.5x faster on a CPU (bench/bench_predict.py).
     """
-    path = Path(path)
-    if not path.is_file():
+    if not Path(path).is_file():
         raise SteelsegError(f"{path}: checkpoint not found; train the model first")
+    keys = ("model_name", "num_classes", "state_dict", "class_names", "mean", "std")
+    checkpoint = io.load_torch(path, "steelseg checkpoint", keys)
+    name, classes = checkpoint["model_name"], checkpoint["num_classes"]
+    if name not in MODELS:
+        raise SteelsegError(
+            f"{path}: a checkpoint of model '{name}', which this steelseg does not know "
+            f"({', '.join(MODELS)}); use the steelseg version that trained it"
+        )
+    model = build_model(name, classes)
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        model = build_model(checkpoint["model_name"], checkpoint["num_classes"])
         model.load_state_dict(checkpoint["state_dict"])
-    except (RuntimeError, KeyError, OSError, ValueError, EOFError) as exc:
-        raise SteelsegError(f"{path}: not a steelseg checkpoint ({exc}); retrain") from exc
+    except (RuntimeError, TypeError) as exc:  # torch lists every key: not for one line
+        raise SteelsegError(
+            f"{path}: its weights do not fit a {name} of {classes} classes (another network's "
+            "or an edited file); give the checkpoint.pt that `steelseg train` wrote"
+        ) from exc
     model.eval()
     fold_batchnorm(model)
     return model.to(device, memory_format=torch.channels_last), checkpoint
@@ -125,7 +134,7 @@ def predict_tiles(
                 f"{path}: model has {checkpoint['num_classes']} classes, tiles "
                 f"{store.meta['num_classes']}; use the checkpoint trained on these tiles"
             )
-    with io.atomic_dir(out) as tmp:
+    with io.atomic_dir(out, inputs=(tiles_dir, *paths)) as tmp:
         for start in tqdm(range(0, len(tiles), batch_size), desc="predict tiles", unit="batch"):
             chunk = np.sort(tiles[start : start + batch_size])
             images = store.images[chunk]
@@ -211,7 +220,8 @@ class SlidingWindow:
         device: str = "auto",
     ):
         self.device = pick_device(device)
-        self.members = load_ensemble(checkpoint_path, self.device)
+        self.paths = checkpoint_paths(checkpoint_path)
+        self.members = load_ensemble(self.paths, self.device)
         first = self.members[0][1]
         self.class_names = list(first["class_names"])
         window = replace(window, tile=window.tile or int(first["tile_size"]))
@@ -403,11 +413,16 @@ def read_samples(path: str | Path, images: list[Path]) -> dict[str, str]:
     """Image name -> sample from a samples.tsv (columns image, sample; names with or without
     their extension), checked to name every image before any is predicted."""
     rows = io.read_table(path, ("image", "sample"), "give a tab-separated file: image, sample")
-    sample_of = {}
+    sample_of: dict[str, str] = {}
     for line, row in enumerate(rows, start=2):
         name, sample = io.image_name(row["image"] or ""), (row["sample"] or "").strip()
         if not name or not sample:
             raise SteelsegError(f"{path}, line {line}: needs an image name and a sample")
+        if sample_of.get(name, sample) != sample:
+            raise SteelsegError(
+                f"{path}, line {line}: image {name} is in sample {sample_of[name]} already; "
+                "give each image one sample"
+            )
         sample_of[name] = sample
     missing = [p.stem for p in images if p.stem not in sample_of]
     if missing:
@@ -468,7 +483,9 @@ def predict_images(
     sample_of: dict[str, str] | None = None,
     exclusions: regions.Exclusions | None = None,
 ) -> tuple[list[ImageResult], list[tuple[Path, SteelsegError]], list[SampleResult]]:
-    """Segment every image: masks/, overlays/ and phase_fractions.csv under ``out``.
+    """Segment every image: masks/, overlays/, overview.png and phase_fractions.csv under
+    ``out``, which they replace as a whole once every image is done (a rerun leaves nothing of
+    the run before; a failed run leaves what was there).
 
     A bad image is reported through ``on_error`` and skipped; the others are still done.
     Reading the next images and writing the last ones' files overlap with the network:
@@ -479,84 +496,117 @@ def predict_images(
     too, and returned (else no samples). ``exclusions`` (``regions.read_exclusions``) leave
     scale bars and the like out of every measure; one that does not fit its image fails it.
     """
-    io_threads = io_threads or io_threads_for(predictor.device)
-    out = Path(out)
-    names = predictor.class_names
-    colours = render.palette(len(names), colours)
-    results: list[ImageResult] = []
-    failures: list[tuple[Path, SteelsegError]] = []
-    thumbnails: list[tuple[str, np.ndarray, np.ndarray]] = []
+    run = _Run(
+        predictor,
+        render.palette(len(predictor.class_names), colours),
+        um_per_px,
+        sampling,
+        exclusions,
+        io_threads or io_threads_for(predictor.device),
+    )
+    inputs = (*paths, *predictor.paths, *([exclusions.source] if exclusions else []))
+    by_sample: list[SampleResult] = []
+    with io.atomic_dir(out, inputs=inputs) as tmp:
+        results, failures = run.segment(paths, Path(tmp), on_error)
+        if not results:
+            raise SteelsegError(f"{out}: no image could be segmented (see above); nothing written")
+        write_fractions(Path(tmp) / "phase_fractions.csv", results, um_per_px)
+        if sample_of:
+            by_sample = pool_by_sample(results, sample_of, predictor.class_names)
+            write_sample_fractions(Path(tmp) / "phase_fractions_by_sample.csv", by_sample)
+    return results, failures, by_sample
 
-    def read(path: Path):
+
+@dataclass
+class _Run:
+    """One ``predict_images`` run's settings, and its reading, measuring and writing."""
+
+    predictor: SlidingWindow
+    colours: np.ndarray
+    um_per_px: float | None
+    sampling: quantify.Sampling
+    exclusions: regions.Exclusions | None
+    io_threads: int
+
+    def read(self, path: Path):
+        """(image, specimen, flat marks measured, error) of one file, in a reader thread."""
         try:
             image = io.read_image(path)
-            specimen = exclusions.specimen(path.stem, image.shape[:2]) if exclusions else None
+            specimen = (
+                self.exclusions.specimen(path.stem, image.shape[:2]) if self.exclusions else None
+            )
         except SteelsegError as exc:
             return None, None, (), exc
         return image, specimen, tuple(regions.unexcluded_marks(image, specimen)), None
 
-    def draw_overview(panels, shown: str) -> None:
-        title = f"{predictor.description}: {shown}"
-        render.montage(panels, names, colours, out / "overview.png", title=title)
+    def measure(self, path: Path, image, labels, specimen, marks) -> ImageResult:
+        names = self.predictor.class_names
+        spread = self.sampling.spread(labels, len(names), specimen)
+        measures = quantify.measure(labels, names, self.um_per_px, spread=spread, specimen=specimen)
+        height, width = image.shape[:2]
+        excluded = None if self.exclusions is None else 0.0
+        if specimen is not None:
+            excluded = 1 - np.count_nonzero(specimen) / specimen.size
+        return ImageResult(path.stem, width, height, measures, spread, excluded, marks)
 
-    overview = None
+    def thumbnail(self, result: ImageResult, image, labels, specimen) -> tuple:
+        """(caption, small image, small overlay) for overview.png."""
+        step = max(1, math.ceil(max(image.shape[:2]) / 512))
+        small, small_labels = image[::step, ::step], labels[::step, ::step]
+        small_specimen = None if specimen is None else specimen[::step, ::step]
+        overlay = render.overlay(small, small_labels, self.colours, specimen=small_specimen)
+        return caption(result.image, result.measures, self.predictor.class_names), small, overlay
 
-    with (
-        ThreadPoolExecutor(max_workers=io_threads) as reader,
-        ThreadPoolExecutor(max_workers=io_threads) as writer,
-    ):
-        pending: deque = deque()
-        upcoming = deque(reader.submit(read, path) for path in paths[:io_threads])
-        for i, path in enumerate(tqdm(paths, desc="predict", unit="image")):
-            image, specimen, marks, error = upcoming.popleft().result()
-            if i + io_threads < len(paths):
-                upcoming.append(reader.submit(read, paths[i + io_threads]))
-            if error is not None:
-                failures.append((path, error))
-                if on_error:
-                    on_error(error)
-                continue
-            labels = predictor.labels(image)
-            pending.append(
-                writer.submit(_write_outputs, out, path.stem, image, labels, colours, specimen)
-            )
-            if len(pending) > 2 * io_threads:  # writers behind: wait rather than queue images
-                pending.popleft().result()
-            spread = sampling.spread(labels, len(names), specimen)
-            measures = quantify.measure(labels, names, um_per_px, spread=spread, specimen=specimen)
-            height, width = image.shape[:2]
-            excluded = None if exclusions is None else 0.0
-            if specimen is not None:
-                excluded = 1 - np.count_nonzero(specimen) / specimen.size
-            result = ImageResult(path.stem, width, height, measures, spread, excluded, marks)
-            results.append(result)
-            if len(thumbnails) < OVERVIEW_IMAGES:
-                step = max(1, math.ceil(max(image.shape[:2]) / 512))
-                small, small_labels = image[::step, ::step], labels[::step, ::step]
-                small_specimen = None if specimen is None else specimen[::step, ::step]
-                thumbnails.append(
-                    (
-                        caption(path.stem, measures, names),
-                        small,
-                        render.overlay(small, small_labels, colours, specimen=small_specimen),
+    def draw_overview(self, out: Path, panels, shown: str) -> None:
+        title = f"{self.predictor.description}: {shown}"
+        render.montage(
+            panels, self.predictor.class_names, self.colours, out / "overview.png", title=title
+        )
+
+    def segment(self, paths: list[Path], out: Path, on_error) -> tuple[list, list]:
+        """Every image through the network, reading ahead and writing behind it."""
+        results: list[ImageResult] = []
+        failures: list[tuple[Path, SteelsegError]] = []
+        thumbnails: list[tuple[str, np.ndarray, np.ndarray]] = []
+        overview = None
+        ahead = self.io_threads
+        with (
+            ThreadPoolExecutor(max_workers=ahead) as reader,
+            ThreadPoolExecutor(max_workers=ahead) as writer,
+        ):
+            pending: deque = deque()
+            upcoming = deque(reader.submit(self.read, path) for path in paths[:ahead])
+            for i, path in enumerate(tqdm(paths, desc="predict", unit="image")):
+                image, specimen, marks, error = upcoming.popleft().result()
+                if i + ahead < len(paths):
+                    upcoming.append(reader.submit(self.read, paths[i + ahead]))
+                if error is not None:
+                    failures.append((path, error))
+                    if on_error:
+                        on_error(error)
+                    continue
+                labels = self.predictor.labels(image)
+                pending.append(
+                    writer.submit(
+                        _write_outputs, out, path.stem, image, labels, self.colours, specimen
                     )
                 )
-                if len(thumbnails) == OVERVIEW_IMAGES and i + 1 < len(paths):
-                    # Full while images remain: drawn alongside them rather than after them.
-                    shown = f"first {OVERVIEW_IMAGES} of {len(paths)} images given"
-                    overview = writer.submit(draw_overview, thumbnails, shown)
-        if results and overview is None:
-            overview = writer.submit(draw_overview, thumbnails, f"{len(results)} image(s)")
-        for job in [*pending, overview]:
-            if job is not None:
-                job.result()
-    by_sample = []
-    if results:
-        write_fractions(out / "phase_fractions.csv", results, um_per_px)
-        if sample_of:
-            by_sample = pool_by_sample(results, sample_of, names)
-            write_sample_fractions(out / "phase_fractions_by_sample.csv", by_sample)
-    return results, failures, by_sample
+                if len(pending) > 2 * ahead:  # writers behind: wait rather than queue images
+                    pending.popleft().result()
+                results.append(self.measure(path, image, labels, specimen, marks))
+                if len(thumbnails) < OVERVIEW_IMAGES:
+                    thumbnails.append(self.thumbnail(results[-1], image, labels, specimen))
+                    if len(thumbnails) == OVERVIEW_IMAGES and i + 1 < len(paths):
+                        # Full while images remain: drawn alongside them rather than after them.
+                        shown = f"first {OVERVIEW_IMAGES} of {len(paths)} images given"
+                        overview = writer.submit(self.draw_overview, out, thumbnails, shown)
+            if results and overview is None:
+                shown = f"{len(results)} image(s)"
+                overview = writer.submit(self.draw_overview, out, thumbnails, shown)
+            for job in [*pending, overview]:
+                if job is not None:
+                    job.result()
+        return results, failures
 
 
 def mark_warnings(results: list[ImageResult]) -> list[str]:

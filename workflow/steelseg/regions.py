@@ -10,10 +10,10 @@ The network still labels every pixel and the masks keep those labels; the fracti
 and the intercepts count specimen pixels only (``quantify``'s ``specimen``), and the overlays
 show the parts left out untinted.
 
-``flat_marks`` finds what looks like such a mark (a rectangle of pure white or pure black,
-which a specimen seldom images as) so that ``predict`` can warn where one is measured and
-``rf-masks`` where one is about to be trained on. A data set names its marks the same two ways
-(``exclude/`` or ``exclude.tsv``, see ``dataset``).
+``flat_marks`` finds what looks like such a mark (a rectangle of white or black within a few
+levels of saturation, which a specimen seldom images as) so that ``predict`` can warn where one
+is measured and ``rf-masks`` where one is about to be trained on. A data set names its marks
+the same two ways (``exclude/`` or ``exclude.tsv``, see ``dataset``).
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ Box = tuple[int, int, int, int]  # x0, y0, x1, y1: left, top inclusive; right, b
 MARK_MIN_PIXELS = 64  # a flat mark at least this large (sae1045_2's scale bar: 107 px) ...
 MARK_MIN_FILL = 0.8  # ... filling this share of its bounding box: a bar, not a clipped grain
 MARK_GAP = 4  # px between the parts of one mark (a bar cut by its lettering)
+# How far from pure white (255) or black (0) a mark's pixels may lie, in every channel: an
+# off-white bar (250) saved as JPEG reads ~240-255 (8 px thick on a synthetic micrograph,
+# quality 85); a grey specimen's highlights make no filled rectangle.
+MARK_TOLERANCE = 16
 
 
 @dataclass(frozen=True)
@@ -123,24 +127,26 @@ def describe_mark(name: str, box: Box) -> str:
     """'<name>: a flat ... rectangle at x .., y .. (a scale bar or label?)', for warnings."""
     x0, y0, x1, y1 = box
     return (
-        f"{name}: a flat pure white or black {x1 - x0}x{y1 - y0} px rectangle at x {x0}-"
+        f"{name}: a flat white or black {x1 - x0}x{y1 - y0} px rectangle at x {x0}-"
         f"{x1 - 1}, y {y0}-{y1 - 1} (a scale bar or label?)"
     )
 
 
 def flat_marks(image: np.ndarray) -> list[Box]:
-    """Boxes of pure white or pure black rectangles at least 2 px thick in an RGB uint8
-    image: burnt-in scale bars, data bars and labels (a clipped grain is no rectangle). Parts
-    of one mark split by its lettering (up to ``MARK_GAP`` px apart) come as one box."""
+    """Boxes of white or black rectangles (every channel within ``MARK_TOLERANCE`` of 255 or
+    0, as a JPEG keeps a pure white bar) at least 2 px thick in an RGB uint8 image: burnt-in
+    scale bars, data bars and labels (a clipped grain is no rectangle). Parts of one mark split
+    by its lettering (up to ``MARK_GAP`` px apart) come as one box."""
     red = np.ascontiguousarray(image[..., 0])  # one channel first: 1.5 ms at 2080 x 1542
-    if 0 < red.min() and red.max() < 255:
+    low, high = MARK_TOLERANCE, 255 - MARK_TOLERANCE
+    if low < red.min() and red.max() < high:
         return []
     marks = []
-    for value in (255, 0):
-        candidates = red == value
+    for saturated in (lambda c: c >= high, lambda c: c <= low):
+        candidates = saturated(red)
         if np.count_nonzero(candidates) < MARK_MIN_PIXELS:
             continue
-        flat = candidates & (image[..., 1] == value) & (image[..., 2] == value)
+        flat = candidates & saturated(image[..., 1]) & saturated(image[..., 2])
         if np.count_nonzero(flat) < MARK_MIN_PIXELS:  # clipped in one channel, not flat
             continue
         # Grown by half the gap, the parts of one mark touch: one group.

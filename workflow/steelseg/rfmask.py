@@ -194,8 +194,10 @@ def make_masks(
     n_features = None
     per_image: dict[str, object] = {}
     marks: dict[str, list[list[int]]] = {}  # flat rectangles labelled as a phase: scale bars?
-    progress = tqdm(total=len(dataset.images), desc="rf-masks", unit="image")
-    with io.atomic_dir(out) as tmp:
+    with (
+        io.atomic_dir(out, inputs=(dataset.root,)) as tmp,
+        tqdm(total=len(dataset.images), desc="rf-masks", unit="image") as progress,
+    ):
         for sample in dataset.sample_ids:
             names = dataset.images_of(sample)
             forest = None
@@ -235,7 +237,6 @@ def make_masks(
                     scores = quality(cm, class_names)
                     per_image[name] = {"sample": sample, "source": source, **scores}
                 progress.update()
-        progress.close()
         report: dict[str, object] = {
             "reference": "exact_truth" if per_image else None,
             "note": "RF masks vs truth/" if per_image else "no truth/ folder: nothing to score",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from tqdm import tqdm
 
 from . import io
 from .dataset import Dataset, write_sheet
-from .errors import SteelsegError
+from .errors import SteelsegError, warn
 
 INDEX_COLUMNS = ("tile", "image", "sample", "row", "col", "y", "x", "rotation")
 
@@ -63,18 +64,9 @@ class TileSpec:
             )
 
 
-def write_store(
-    dataset: Dataset,
-    masks_dir: str | Path,
-    out: str | Path,
-    num_classes: int,
-    spec: TileSpec = TileSpec(),
-) -> list[dict[str, object]]:
-    """Cut every image (and its dense mask, and truth where present) into the tile store."""
-    spec.check()
-    masks_dir = Path(masks_dir)
-    # Plan the grid of every image first so the arrays can be allocated
-    # at their final size and every size problem is reported before anything is written.
+def _plan(dataset: Dataset, masks_dir: Path, spec: TileSpec) -> list[tuple[str, list, list]]:
+    """Each image's grid (name, ys, xs), planned before anything is written: the arrays are
+    then allocated at their final size, and every size problem is reported first."""
     plan = []
     for name, path in dataset.images.items():
         mask_path = masks_dir / f"{name}.png"
@@ -91,54 +83,84 @@ def write_store(
                 "use a smaller --size or remove the image"
             )
         plan.append((name, ys, xs))
+    return plan
+
+
+def _allocate(path: Path, shape: tuple[int, ...]) -> np.memmap:
+    """A uint8 .npy memory map of ``shape`` whose disk space is reserved now: on a full disk
+    this fails with an OSError, where a sparse file would die of a bus error once a page is
+    written."""
+    array = np.lib.format.open_memmap(path, "w+", np.uint8, shape)
+    if hasattr(os, "posix_fallocate"):
+        with open(path, "r+b") as handle:
+            os.posix_fallocate(handle.fileno(), 0, os.fstat(handle.fileno()).st_size)
+    return array
+
+
+def _labels_of(dataset: Dataset, masks_dir: Path, name: str, num_classes: int, shape):
+    """The dense mask of image ``name``, the parts the data set leaves out ``io.IGNORE``."""
+    mask = io.read_labels(masks_dir / f"{name}.png", num_classes, ignore=True)
+    if mask.shape != shape[:2]:
+        raise SteelsegError(
+            f"{masks_dir / f'{name}.png'}: mask size differs from image {name}; "
+            "re-run the rf-masks step"
+        )
+    specimen = dataset.specimen(name, mask.shape)
+    if specimen is not None:  # as rf-masks left it out, whatever made these masks
+        mask[~specimen] = io.IGNORE
+    return mask
+
+
+def _warn_absent_classes(pixels: np.ndarray, masks_dir: Path) -> None:
+    """A class no mask holds cannot be learnt: say so before any training."""
+    for k in np.flatnonzero(pixels == 0):
+        warn(
+            f"{masks_dir}: class {k} (number {k + 1} in --classes) is in no mask; the models "
+            "cannot learn it (check the masks' values and the class list)"
+        )
+
+
+def write_store(
+    dataset: Dataset,
+    masks_dir: str | Path,
+    out: str | Path,
+    num_classes: int,
+    spec: TileSpec = TileSpec(),
+) -> list[dict[str, object]]:
+    """Cut every image (and its dense mask, and truth where present) into the tile store."""
+    spec.check()
+    masks_dir = Path(masks_dir)
+    io.check_output_dir(out, (dataset.root, masks_dir))  # before every image is read
+    plan = _plan(dataset, masks_dir, spec)
     count = sum(len(ys) * len(xs) for _, ys, xs in plan) * len(spec.rotations)
     with_truth = bool(dataset.truth) and set(dataset.truth) == set(dataset.images)
     rows: list[dict[str, object]] = []
+    pixels = np.zeros(num_classes, np.int64)
     s = spec.size
-    with io.atomic_dir(out) as tmp:
-        images = np.lib.format.open_memmap(tmp / "images.npy", "w+", np.uint8, (count, s, s, 3))
-        masks = np.lib.format.open_memmap(tmp / "masks.npy", "w+", np.uint8, (count, s, s))
-        truth = (
-            np.lib.format.open_memmap(tmp / "truth.npy", "w+", np.uint8, (count, s, s))
-            if with_truth
-            else None
-        )
-        t = 0
+    with io.atomic_dir(out, inputs=(dataset.root, masks_dir)) as tmp:
+        images = _allocate(tmp / "images.npy", (count, s, s, 3))
+        masks = _allocate(tmp / "masks.npy", (count, s, s))
+        truth = _allocate(tmp / "truth.npy", (count, s, s)) if with_truth else None
         for name, ys, xs in tqdm(plan, desc="tile", unit="image"):
             image = dataset.read_image(name)
-            mask = io.read_labels(masks_dir / f"{name}.png", num_classes, ignore=True)
-            if mask.shape != image.shape[:2]:
-                raise SteelsegError(
-                    f"{masks_dir / f'{name}.png'}: mask size differs from image {name}; "
-                    "re-run the rf-masks step"
-                )
-            specimen = dataset.specimen(name, mask.shape)
-            if specimen is not None:  # as rf-masks left it out, whatever made these masks
-                mask[~specimen] = io.IGNORE
-            exact = None
-            if with_truth:
-                exact = dataset.read_label("truth", name, num_classes, image.shape)
+            mask = _labels_of(dataset, masks_dir, name, num_classes, image.shape)
+            pixels += np.bincount(mask.ravel(), minlength=256)[:num_classes]
+            exact = (
+                dataset.read_label("truth", name, num_classes, image.shape) if with_truth else None
+            )
             for r, y in enumerate(ys):
                 for c, x in enumerate(xs):
                     window = (slice(y, y + s), slice(x, x + s))
                     for degrees in spec.rotations:
+                        t = len(rows)
                         images[t] = rotate(image[window], degrees)
                         masks[t] = rotate(mask[window], degrees)
                         if truth is not None:
                             truth[t] = rotate(exact[window], degrees)
                         rows.append(
-                            {
-                                "tile": t,
-                                "image": name,
-                                "sample": dataset.samples[name],
-                                "row": r,
-                                "col": c,
-                                "y": y,
-                                "x": x,
-                                "rotation": degrees,
-                            }
+                            {"tile": t, "image": name, "sample": dataset.samples[name]}
+                            | {"row": r, "col": c, "y": y, "x": x, "rotation": degrees}
                         )
-                        t += 1
         for array in (images, masks, truth):
             if array is not None:
                 array.flush()
@@ -155,6 +177,7 @@ def write_store(
             "has_truth": with_truth,
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
+    _warn_absent_classes(pixels, masks_dir)
     return rows
 
 
@@ -218,7 +241,7 @@ def export_labels(store: TileStore, tiles: np.ndarray, labels: str, out: str | P
     array = store.labels(labels)
     source = {int(row["tile"]): row for row in store.index}
     groups = []
-    with io.atomic_dir(out) as tmp:
+    with io.atomic_dir(out, inputs=(store.root,)) as tmp:
         for t in tiles:
             io.write_png(tmp / tile_name(t), np.asarray(array[t]))
             row = source[int(t)]

@@ -38,7 +38,7 @@ from torchvision.transforms.v2 import functional as tvf
 from tqdm import tqdm
 
 from . import augment, io
-from .errors import SteelsegError
+from .errors import SteelsegError, warn
 from .models import build_model, count_parameters, spec
 from .tiles import TileStore
 
@@ -359,15 +359,26 @@ class Trainer:
             "cuda_rng": torch.cuda.get_rng_state() if self.device.type == "cuda" else None,
             "progress": json.dumps(asdict(self.state)),
         }
-        with io.atomic_file(self.resume_path) as tmp:
-            torch.save(payload, tmp)
+        io.save_torch(payload, self.resume_path)
 
     def try_resume(self) -> bool:
+        """Continue from resume.pt where it is this training's; another training's (another
+        model, data or configuration) or an unreadable one is said and replaced, never mixed
+        in."""
         if not self.resume_path.is_file():
             return False
-        payload = torch.load(self.resume_path, map_location=self.device, weights_only=True)
-        if payload.get("fingerprint") != self.fingerprint:
-            return False  # another configuration: start afresh rather than mix runs
+        keys = ("fingerprint", "model", "optimizer", "rng", "progress")
+        try:
+            payload = io.load_torch(self.resume_path, "resume checkpoint", keys)
+        except SteelsegError as exc:
+            warn(f"{exc}; training starts afresh and replaces it")
+            return False
+        if payload["fingerprint"] != self.fingerprint:
+            warn(
+                f"{self.resume_path}: is of another training (model, tiles or settings differ); "
+                "training starts afresh and replaces it"
+            )
+            return False
         self.model.load_state_dict(payload["model"])
         self.optimizer.load_state_dict(payload["optimizer"])
         torch.set_rng_state(payload["rng"].cpu())
@@ -399,8 +410,7 @@ class Trainer:
         return self.out / ".best.pt"
 
     def _save_best(self, val_loss: float, val_accuracy: float) -> None:
-        with io.atomic_file(self.best_path) as tmp:
-            torch.save(self._best_payload(val_loss, val_accuracy), tmp)
+        io.save_torch(self._best_payload(val_loss, val_accuracy), self.best_path)
 
     # -- steps -------------------------------------------------------------------------------
     def _forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -555,15 +565,14 @@ class Trainer:
 
     def _finalise_best(self) -> None:
         """checkpoint.pt = the best weights, with population BatchNorm statistics."""
-        payload = torch.load(self.best_path, map_location="cpu", weights_only=True)
+        payload = io.load_torch(self.best_path, "best-weights checkpoint")
         self.model.load_state_dict(payload["state_dict"])
         if self.population_batchnorm():
             payload["state_dict"] = {
                 k: v.detach().cpu() for k, v in self.model.state_dict().items()
             }
             payload["batchnorm_statistics"] = "population"
-        with io.atomic_file(self.out / "checkpoint.pt") as tmp:
-            torch.save(payload, tmp)
+        io.save_torch(payload, self.out / "checkpoint.pt")
 
     def _finish(self) -> dict[str, object]:
         state = self.state

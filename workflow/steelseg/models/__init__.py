@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 from torch import nn
 
 from ..errors import SteelsegError
@@ -96,11 +95,13 @@ def build_model(name: str, num_classes: int, weights: str | None = None) -> nn.M
             f"{path}: encoder weights file not found; run `steelseg fetch-weights --model {name} "
             f"--out {path}` where there is internet, or set the weights to null"
         )
+    from ..io import load_torch
+
     model = model_spec.build(num_classes, False)
+    state = load_torch(path, f"file of encoder weights of model '{name}'")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
         model.encoder.load_state_dict(state)
-    except (RuntimeError, KeyError, ValueError, OSError) as exc:
+    except (RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
         raise SteelsegError(
             f"{path}: not encoder weights of model '{name}' ({str(exc).splitlines()[0]}); "
             "fetch them again with `steelseg fetch-weights`"
@@ -110,11 +111,10 @@ def build_model(name: str, num_classes: int, weights: str | None = None) -> nn.M
 
 def save_encoder_weights(name: str, out: str | Path) -> Path:
     """Download the ImageNet encoder of ``name`` (needs internet) and save its state dict."""
-    from ..io import atomic_file
+    from ..io import save_torch
 
     model = build_model(name, num_classes=2, weights="imagenet")
-    with atomic_file(out) as tmp:
-        torch.save(model.encoder.state_dict(), tmp)
+    save_torch(model.encoder.state_dict(), out)
     return Path(out)
 
 
