@@ -52,12 +52,23 @@ def band(name: str, bands) -> tuple[float, float] | None:
     return next((b for prefix, b in bands.items() if name.startswith(prefix)), None)
 
 
+def ranked(f: dict[str, float], bands) -> str:
+    """'yes' where every image of a higher band reads above every image of a lower one."""
+    groups = {}
+    for name, value in f.items():
+        if (b := band(name, bands)) is not None:
+            groups.setdefault(b, []).append(value)
+    order = [groups[b] for b in sorted(groups)]
+    pairs = zip(order, order[1:], strict=False)  # neighbouring bands
+    return "yes" if all(min(hi) > max(lo) for lo, hi in pairs) else "no"
+
+
 def sweep_row(label: str, f: dict[str, float], bands) -> str:
     names = sorted(f)
     inside = sum(b[0] <= f[n] <= b[1] for n in names if (b := band(n, bands)))
     banded = sum(band(n, bands) is not None for n in names)
     cells = " | ".join(f"{100 * f[n]:.1f}" for n in names)
-    return f"| {label} | {cells} | {inside}/{banded} |"
+    return f"| {label} | {cells} | {inside}/{banded} | {ranked(f, bands)} |"
 
 
 def parse_band(text: str) -> tuple[str, tuple[float, float]]:
@@ -86,8 +97,8 @@ def main() -> None:
             folder = root / f"s{scale:g}{'-tta' if tta else ''}"
             results[scale, tta] = fractions(args.checkpoint, args.images, folder, scale, tta)
     names = sorted(next(iter(results.values())))
-    print("| --scale, --tta | " + " | ".join(f"{n} %" for n in names) + " | in band |")
-    print("|---" * (len(names) + 2) + "|")
+    print("| --scale, --tta | " + " | ".join(f"{n} %" for n in names) + " | in band | ranking |")
+    print("|---" * (len(names) + 3) + "|")
     for (scale, tta), f in sorted(results.items()):
         print(sweep_row(f"{scale:g}{', tta' if tta else ''}", f, bands))
     print("\n| image | dark by lightness % | lever-rule band % |")
