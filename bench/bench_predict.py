@@ -39,7 +39,7 @@ PIPELINE = "pipeline"  # a 1x1 convolution: the pace of everything but the netwo
 def make_checkpoint(model: str, path: Path) -> None:
     import torch
     from steelseg.models import build_model
-    from steelseg.train import IMAGENET_MEAN, IMAGENET_STD
+    from steelseg.network import IMAGENET_MEAN, IMAGENET_STD
 
     torch.manual_seed(0)
     payload = {

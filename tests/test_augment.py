@@ -3,9 +3,10 @@ import pytest
 import torch
 from steelseg import augment, train
 from steelseg.errors import SteelsegError
+from steelseg.split import read_split
 from steelseg.tiles import TileStore
 
-from .conftest import CLASSES
+from .conftest import CLASSES, train_config
 
 
 def _draws(images, batches=8):
@@ -64,7 +65,7 @@ def test_the_trainer_relights_training_batches_but_not_validation(tile_store, tm
     tiles, split = tile_store
     logs = {}
     for augment_mode in augment.CHOICES:
-        config = train.TrainConfig(
+        config = train_config(
             epochs=1,
             batch_size=4,
             max_iterations=2,
@@ -76,7 +77,7 @@ def test_the_trainer_relights_training_batches_but_not_validation(tile_store, tm
         trainer = train.Trainer(
             "unet",
             TileStore.open(tiles),
-            train.read_split(split),
+            read_split(split),
             CLASSES,
             config,
             tmp_path / augment_mode,
@@ -171,8 +172,6 @@ def test_tile_batches_zoom_images_and_masks_together(tile_store):
 
 def test_an_unknown_augmentation_is_a_clear_error(tile_store, tmp_path):
     tiles, split = tile_store
-    config = train.TrainConfig(device="cpu", augment="photometrc")
+    config = train_config(device="cpu", augment="photometrc")
     with pytest.raises(SteelsegError, match="augment 'photometrc': unknown; use one of none"):
-        train.Trainer(
-            "unet", TileStore.open(tiles), train.read_split(split), CLASSES, config, tmp_path
-        )
+        train.Trainer("unet", TileStore.open(tiles), read_split(split), CLASSES, config, tmp_path)

@@ -78,7 +78,7 @@ def test_synth_morphology_and_groove_options_reach_the_generator(tmp_path):
     common = ["--samples", 1, "--images-per-sample", 1, "--annotated-per-sample", 0]
     common += ["--width", 320, "--height", 240, "--grain-size", 15, "--carbon", 0.22]
     for name, options in [
-        ("network", []),
+        ("network", ["--pearlite", "network"]),
         ("islands", ["--pearlite", "islands", "--subpixel-grooves"]),
         ("grains", ["--pearlite", "grains"]),
     ]:
@@ -96,15 +96,12 @@ def test_synth_morphology_and_groove_options_reach_the_generator(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_pearlite_choices_are_the_generators_in_cli_and_schema():
-    import yaml
-    from steelseg import cli, synth
+def test_pearlite_choices_are_the_generators_in_the_schema():
+    from steelseg import settings, synth
 
-    assert cli.PEARLITE_CHOICES == tuple(synth.PEARLITE_MORPHOLOGIES)
-    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
-    pearlite = schema["properties"]["synth"]["properties"]["pearlite"]
-    assert tuple(pearlite["then"]["enum"]) == cli.PEARLITE_CHOICES
-    assert tuple(pearlite["else"]["items"]["enum"]) == cli.PEARLITE_CHOICES
+    pearlite = settings.spec("synth", "pearlite")
+    assert tuple(pearlite["then"]["enum"]) == tuple(synth.PEARLITE_MORPHOLOGIES)
+    assert tuple(pearlite["else"]["items"]["enum"]) == tuple(synth.PEARLITE_MORPHOLOGIES)
 
 
 def test_split_file_modes_need_the_file(tmp_path):
@@ -131,6 +128,10 @@ def test_full_chain_on_the_command_line(tmp_path):
             256,
             "--grain-size",
             30,
+            "--carbon",
+            0.45,
+            "--pearlite",
+            "network",
         ),
         (
             "rf-masks",
@@ -170,14 +171,21 @@ def test_full_chain_on_the_command_line(tmp_path):
 @pytest.mark.parametrize(
     ("option", "measured", "changed", "lighter", "bad", "message"),
     [
-        ("--colony-darkness", 1.0, 1.5, False, -1, "--colony-darkness -1.0: must be above 0"),
+        (
+            "--colony-darkness",
+            1.0,
+            1.5,
+            False,
+            -1,
+            "Invalid value for '--colony-darkness': -1.0 is not in the range x>0",
+        ),
         (
             "--colony-density",
             "0.3,0.75",
             "0.1,0.75",
             True,
             "0.8,0.2",
-            "--colony-density 0.8,0.2: give two optical densities LOW,HIGH",
+            "--colony-density 0.8,0.2: give two optical densities low, high",
         ),
     ],
 )
@@ -188,6 +196,7 @@ def test_synth_colony_tone_options_reach_the_generator(
 
     common = ["--samples", 1, "--images-per-sample", 1, "--annotated-per-sample", 0]
     common += ["--width", 320, "--height", 240, "--grain-size", 15, "--carbon", 0.3]
+    common += ["--pearlite", "network"]
     image, truth = {}, {}
     for name, value in [("measured", measured), ("changed", changed)]:
         result = steelseg("synth", "--out", tmp_path / name, *common, option, value)
@@ -209,6 +218,7 @@ def test_synth_supersample_reaches_the_generator_for_overviews_only(tmp_path):
 
     common = ["--samples", 2, "--images-per-sample", 1, "--annotated-per-sample", 1]
     common += ["--width", 160, "--height", 120, "--grain-size", "15,60"]
+    common += ["--carbon", 0.45, "--pearlite", "network", "--look", "sample"]
     for flag in ("--no-supersample", "--supersample"):
         result = steelseg("synth", "--out", tmp_path / flag, *common, flag)
         assert result.returncode == 0, result.stderr
@@ -236,7 +246,7 @@ def test_augment_choices_are_the_ones_augment_knows_in_cli_and_schema():
 
     option = next(p for p in main.commands["train"].params if p.name == "augment")
     assert tuple(option.type.choices) == augment.CHOICES
-    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    schema = yaml.safe_load((REPO / "workflow/steelseg/config.schema.yaml").read_text())
     assert tuple(schema["properties"]["train"]["properties"]["augment"]["enum"]) == augment.CHOICES
 
 

@@ -86,7 +86,7 @@ def test_every_gpu_rule_asks_the_slurm_profile_for_a_gpu():
 def test_two_core_presets_give_every_rule_two_threads_at_most(preset):
     # A SLURM job asks for its rule's threads as CPUs (profiles/slurm); CI's one-node cluster
     # has 2, so a rule asking for more under the smoke preset would never start.
-    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    schema = yaml.safe_load((REPO / "workflow/steelseg/config.schema.yaml").read_text())
     base = yaml.safe_load((REPO / "config.yaml").read_text())
     override = yaml.safe_load((REPO / "workflow" / "presets" / f"{preset}.yaml").read_text())
     sections = schema["properties"]

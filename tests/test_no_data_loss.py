@@ -24,7 +24,14 @@ from steelseg import io, predict, regions
 from steelseg.dataset import load_dataset
 from steelseg.errors import SteelsegError, SteelsegWarning
 
-from .conftest import CLASSES, make_folder_dataset, random_checkpoint, tiny_synthetic
+from .conftest import (
+    CLASSES,
+    make_folder_dataset,
+    random_checkpoint,
+    snakemake,
+    tiny_synthetic,
+    train_config,
+)
 
 NAMES = ",".join(CLASSES)
 
@@ -250,7 +257,8 @@ def test_train_onto_a_full_disk_is_one_line_and_leaves_no_checkpoint(tile_store,
         run = steelseg(
             "train", "--tiles", tiles, "--split", split, "--model", "deeplabv3plus_mobilenetv2",
             "--classes", NAMES, "--out", disk / "model", "--batch-size", 2,
-            "--max-iterations", 1, "--device", "cpu", "--workers", 0, preexec_fn=preexec,
+            "--max-iterations", 1, "--device", "cpu", "--workers", 0, "--threads", 1,
+            preexec_fn=preexec,
         )  # fmt: skip
         line = one_error_line(run)
         assert "disk is full" in line or "larger than this system allows" in line
@@ -298,7 +306,8 @@ def test_every_writing_command_meets_a_read_only_folder_with_one_line(
     out = read_only / "out"
     commands = {
         "synth": ("synth", "--out", out, "--samples", 1, "--images-per-sample", 1,
-                  "--annotated-per-sample", 1, "--width", 64, "--height", 64),
+                  "--annotated-per-sample", 1, "--width", 64, "--height", 64, "--carbon", 0.45,
+                  "--grain-size", 30, "--pearlite", "network"),
         "rf-masks": ("rf-masks", "--dataset", data, "--classes", NAMES, "--out", out),
         "tile": ("tile", "--dataset", data, "--masks", data / "truth", "--classes", NAMES,
                  "--out", out, "--size", 32),
@@ -365,16 +374,10 @@ def test_samples_sheets_as_spreadsheets_save_them(tmp_path, encoding):
 def test_a_config_typo_is_named_in_a_few_lines(tmp_path):
     (tmp_path / "typo.yaml").write_text("synth:\n  samplez: 3\n")
     smoke = Path(__file__).resolve().parents[1] / "workflow/presets/smoke.yaml"
-    run = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile",
-         Path(__file__).resolve().parents[1] / "Snakefile", "--directory", tmp_path, "-n",
-         "--configfile", smoke, tmp_path / "typo.yaml"],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    output = run.stdout + run.stderr
+    run = snakemake(tmp_path, "-n", "--configfile", smoke, tmp_path / "typo.yaml")
     assert run.returncode != 0
-    assert "config: synth: Additional properties are not allowed ('samplez'" in output
-    assert len(output.strip().splitlines()) <= 5, output[:3000]
+    assert "config: synth: Additional properties are not allowed ('samplez'" in run.stdout
+    assert len(run.stdout.strip().splitlines()) <= 5, run.stdout[:3000]
 
 
 def test_what_is_no_checkpoint_is_one_line(tmp_path):
@@ -421,11 +424,12 @@ def test_an_image_in_two_samples_is_refused(tmp_path):
 
 def test_a_resume_checkpoint_of_another_training_is_named(tile_store, tmp_path):
     from steelseg import train
+    from steelseg.split import read_split
     from steelseg.tiles import TileStore
 
     tiles, split = tile_store
-    config = train.TrainConfig(epochs=1, batch_size=2, max_iterations=2, device="cpu")
-    store, sets = TileStore.open(tiles), train.read_split(split)
+    config = train_config(epochs=1, batch_size=2, max_iterations=2, device="cpu")
+    store, sets = TileStore.open(tiles), read_split(split)
     other = train.Trainer("deeplabv3plus_resnet18", store, sets, CLASSES, config, tmp_path, 1)
     other._save_resume()
     this = train.Trainer("deeplabv3plus_mobilenetv2", store, sets, CLASSES, config, tmp_path, 1)
@@ -469,15 +473,12 @@ def test_apptainer_images_under_a_path_with_a_space_are_one_clear_line(tmp_path)
     (fake / "apptainer").write_text('#!/bin/sh\necho "apptainer version 1.3.4"\n')
     (fake / "apptainer").chmod(0o755)
     repo = Path(__file__).resolve().parents[1]
-    run = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", repo / "Snakefile", "--directory",
-         tmp_path, "-n", "--sdm", "apptainer", "--configfile",
-         repo / "workflow/presets/smoke.yaml"],
-        capture_output=True, text=True,
-        env=os.environ | {"PATH": f"{fake}:{os.environ['PATH']}",
-                          "STEELSEG_CONTAINERS": str(tmp_path / "site images")},
+    path = f"{fake}:{os.environ['PATH']}"
+    images = {"STEELSEG_CONTAINERS": str(tmp_path / "site images")}
+    smoke = repo / "workflow/presets/smoke.yaml"
+    run = snakemake(
+        tmp_path, "-n", "--sdm", "apptainer", "--configfile", smoke,
+        env=os.environ | {"PATH": path} | images,
     )  # fmt: skip
     assert run.returncode != 0
-    assert (
-        "has a space, which Snakemake refuses; set STEELSEG_CONTAINERS" in run.stdout + run.stderr
-    )
+    assert "has a space, which Snakemake refuses; set STEELSEG_CONTAINERS" in run.stdout

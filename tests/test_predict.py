@@ -13,8 +13,9 @@ from steelseg import io, predict, quantify, split, synth, tiles, train
 from steelseg.dataset import load_dataset
 from steelseg.errors import SteelsegError
 from steelseg.models import build_model, fold_batchnorm
+from steelseg.split import read_split
 
-from .conftest import CLASSES
+from .conftest import CLASSES, make_synthetic, train_config
 
 MODEL = "deeplabv3plus_mobilenetv2"
 
@@ -32,7 +33,7 @@ def train_fixture_model(out, seed=0, iterations=400, samples=9):
     bench/predict_fixture_margins.py).
     """
     data = out / "dataset"
-    synth.generate(
+    make_synthetic(
         data,
         samples=samples,
         images_per_sample=[1],
@@ -47,7 +48,7 @@ def train_fixture_model(out, seed=0, iterations=400, samples=9):
     )
     labels = split.assign(index, "grouped", {"train": 0.8, "val": 0.2, "test": 0.0}, seed=0)
     split.write_split(index, labels, out / "split.tsv")
-    config = train.TrainConfig(
+    config = train_config(
         epochs=10,
         batch_size=8,
         max_iterations=iterations,
@@ -247,15 +248,18 @@ def test_any_size_and_any_input_format(trained, tmp_path):
 
 
 def test_overview_is_drawn_once_its_columns_are_full(trained, tmp_path, monkeypatch):
-    monkeypatch.setattr(predict, "OVERVIEW_IMAGES", 3)
+    from steelseg import render
+    from steelseg.predict import pipeline
+
+    monkeypatch.setattr(pipeline, "OVERVIEW_IMAGES", 3)
     drawn = []
-    original = predict.render.montage
+    original = render.montage
 
     def montage(panels, *args, **kwargs):
         drawn.append((len(panels), kwargs["title"]))
         original(panels, *args, **kwargs)
 
-    monkeypatch.setattr(predict.render, "montage", montage)
+    monkeypatch.setattr(render, "montage", montage)
     for k in range(5):
         io.write_png(tmp_path / "in" / f"m{k}.png", fresh_micrograph(20 + k, 64, 80)[0])
     (tmp_path / "in" / "m5.png").write_bytes(b"not a png")  # fails after the overview is full
@@ -561,7 +565,7 @@ def test_predict_tiles_with_two_checkpoints_takes_the_mean_probability(
     command += ["--split", str(split_path), "--set", "val", "--device", "cpu"]
     members = ["--checkpoint", str(trained), "--checkpoint", str(second_member)]
     subprocess.run([*command, *members, "--out", str(tmp_path / "both")], check=True)
-    val = np.sort(train.read_split(split_path)["val"])[:16]
+    val = np.sort(read_split(split_path)["val"])[:16]
     images = tiles.TileStore.open(store_dir).images[val]
     cpu = torch.device("cpu")
     with torch.no_grad():

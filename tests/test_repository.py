@@ -19,7 +19,7 @@ def tracked() -> list[str]:
     out = subprocess.run(
         ["git", "ls-files", "-z"], cwd=REPO, check=True, capture_output=True
     ).stdout
-    return [name for name in out.decode().split("\0") if name]
+    return [name for name in out.decode().split("\0") if name and (REPO / name).exists()]
 
 
 def test_tracked_tree_is_lean_and_holds_no_workflow_output():

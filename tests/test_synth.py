@@ -6,6 +6,9 @@ from scipy import ndimage
 from skimage.morphology import disk
 from steelseg import io, synth
 from steelseg.errors import SteelsegError
+from steelseg.synth import morphology as phases
+
+from .conftest import make_synthetic
 
 
 def _truths(root):
@@ -29,7 +32,7 @@ def test_pearlite_fraction_follows_lever_rule(synthetic):
 
 @pytest.mark.parametrize("carbon", [0.2, 0.6])
 def test_other_carbon_contents(tmp_path, carbon):
-    synth.generate(
+    make_synthetic(
         tmp_path / "d",
         samples=1,
         images_per_sample=[1],
@@ -76,9 +79,9 @@ def test_deterministic_per_seed(tmp_path):
         height=150,
         grain_size_px=25,
     )
-    synth.generate(tmp_path / "a", seed=3, **kwargs)
-    synth.generate(tmp_path / "b", seed=3, **kwargs)
-    synth.generate(tmp_path / "c", seed=4, **kwargs)
+    make_synthetic(tmp_path / "a", seed=3, **kwargs)
+    make_synthetic(tmp_path / "b", seed=3, **kwargs)
+    make_synthetic(tmp_path / "c", seed=4, **kwargs)
     a, b, c = (io.read_image(tmp_path / x / "images" / "S1_annealed_01.png") for x in "abc")
     assert (a == b).all() and not (a == c).all()
 
@@ -86,7 +89,7 @@ def test_deterministic_per_seed(tmp_path):
 def test_worker_processes_write_the_same_files_as_one(synthetic, tmp_path):
     # The session's data set (3 samples x 3 images, seed 7) again with three processes: every
     # image, truth, scribble file and samples.tsv byte for byte the same.
-    synth.generate(
+    make_synthetic(
         tmp_path / "parallel",
         samples=3,
         images_per_sample=[3],
@@ -106,7 +109,7 @@ def test_worker_processes_write_the_same_files_as_one(synthetic, tmp_path):
     for name in files:
         assert (synthetic / name).read_bytes() == (tmp_path / "parallel" / name).read_bytes(), name
     with pytest.raises(SteelsegError, match="--workers 0"):
-        synth.generate(tmp_path / "none", samples=1, images_per_sample=[2], workers=0)
+        make_synthetic(tmp_path / "none", samples=1, images_per_sample=[2], workers=0)
     assert not (tmp_path / "none").exists()
 
 
@@ -125,7 +128,7 @@ def test_ferrite_is_light_pearlite_dark_with_grain_boundaries(synthetic):
 def test_normalised_sample_is_finer(tmp_path):
     from scipy import ndimage
 
-    synth.generate(
+    make_synthetic(
         tmp_path / "d",
         samples=2,
         images_per_sample=[1],
@@ -146,16 +149,16 @@ def test_normalised_sample_is_finer(tmp_path):
 
 def test_bad_options(tmp_path):
     with pytest.raises(SteelsegError, match="--images-per-sample"):
-        synth.generate(tmp_path / "x", samples=3, images_per_sample=[1, 2])
+        make_synthetic(tmp_path / "x", samples=3, images_per_sample=[1, 2])
     with pytest.raises(SteelsegError, match="--annotated-per-sample"):
-        synth.generate(tmp_path / "x", samples=1, images_per_sample=[1], annotated_per_sample=2)
+        make_synthetic(tmp_path / "x", samples=1, images_per_sample=[1], annotated_per_sample=2)
     assert not (tmp_path / "x").exists()
 
 
 def test_grain_size_per_sample_sets_each_samples_magnification(tmp_path):
     from scipy import ndimage
 
-    rows = synth.generate(
+    rows = make_synthetic(
         tmp_path / "d",
         samples=3,
         images_per_sample=[1],
@@ -172,14 +175,14 @@ def test_grain_size_per_sample_sets_each_samples_magnification(tmp_path):
         truth = io.read_labels(tmp_path / "d" / "truth" / f"{row['image']}.png", 2)
         density[row["sample"]] = (truth != ndimage.binary_erosion(truth, border_value=1)).mean()
     assert density["S2"] > 2.5 * density["S1"]  # 4x lower magnification: 4x more interface
-    with pytest.raises(SteelsegError, match="--grain-size 60,15: give one value or 3"):
-        synth.generate(tmp_path / "x", samples=3, images_per_sample=[1], grain_size_px=[60, 15])
+    with pytest.raises(SteelsegError, match="--grain-size has 2 values but --samples is 3"):
+        make_synthetic(tmp_path / "x", samples=3, images_per_sample=[1], grain_size_px=[60, 15])
 
 
 def test_carbon_per_sample_sets_each_samples_pearlite_fraction(tmp_path):
     from scipy import ndimage
 
-    rows = synth.generate(
+    rows = make_synthetic(
         tmp_path / "d",
         samples=2,
         images_per_sample=[1],
@@ -200,10 +203,10 @@ def test_carbon_per_sample_sets_each_samples_pearlite_fraction(tmp_path):
         labels, n = ndimage.label(truth == synth.PEARLITE)
         islands[carbon] = truth.sum() / n
     assert islands[0.2] < 0.5 * islands[0.45]
-    with pytest.raises(SteelsegError, match="--carbon 0.45,0.2: give one value or 3"):
-        synth.generate(tmp_path / "x", samples=3, images_per_sample=[1], carbon=[0.45, 0.2])
+    with pytest.raises(SteelsegError, match="--carbon has 2 values but --samples is 3"):
+        make_synthetic(tmp_path / "x", samples=3, images_per_sample=[1], carbon=[0.45, 0.2])
     with pytest.raises(SteelsegError, match="--carbon 0.9"):
-        synth.generate(tmp_path / "x", samples=2, images_per_sample=[1], carbon=[0.45, 0.9])
+        make_synthetic(tmp_path / "x", samples=2, images_per_sample=[1], carbon=[0.45, 0.9])
     assert not (tmp_path / "x").exists()
 
 
@@ -230,7 +233,7 @@ def test_islands_are_separate_sub_grain_colonies_at_grain_corners():
         size[morphology] = _weighted_median_region(truth == synth.PEARLITE, 15)
         if morphology == "islands":
             colonies = truth
-            corners = synth._junctions(grains) > 0
+            corners = phases._junctions(grains) > 0
     # Low carbon as real SAE 1020 shows it: pearlite in regions of about a grain area or less,
     # where the network morphology clusters it over several grains.
     assert size["islands"] < 1.0 < 2 * size["islands"] < size["network"], size
@@ -241,7 +244,7 @@ def test_islands_are_separate_sub_grain_colonies_at_grain_corners():
 
 
 def test_islands_near_the_eutectoid_join_into_a_matrix(tmp_path):
-    rows = synth.generate(
+    rows = make_synthetic(
         tmp_path / "d",
         samples=2,
         images_per_sample=[1],
@@ -263,7 +266,7 @@ def test_islands_near_the_eutectoid_join_into_a_matrix(tmp_path):
         assert np.all(scribble[scribble > 0] == truth[scribble > 0] + 1)
     assert size[0.6] > 20 * size[0.22], size
     with pytest.raises(SteelsegError, match="--pearlite lumps: unknown morphology"):
-        synth.generate(
+        make_synthetic(
             tmp_path / "x", images_per_sample=[1], annotated_per_sample=0, pearlite="lumps"
         )
     assert not (tmp_path / "x").exists()
@@ -282,7 +285,7 @@ def test_grains_morphology_transforms_whole_grains_and_mixes_per_sample(tmp_path
         mixed[morphology] = np.mean((share > 0) & (share < 1))
     # The network's pearlite rims most grains; whole grains leave none part-transformed.
     assert mixed["grains"] == 0 < 0.3 < mixed["network"], mixed
-    rows = synth.generate(
+    rows = make_synthetic(
         tmp_path / "d",
         samples=2,
         images_per_sample=[1],
@@ -296,8 +299,8 @@ def test_grains_morphology_transforms_whole_grains_and_mixes_per_sample(tmp_path
     )
     for row in rows:
         assert abs(row["pearlite_fraction"] - row["pearlite_fraction_target"]) < 0.01
-    with pytest.raises(SteelsegError, match="--pearlite grains,films,grains: give one value or 2"):
-        synth.generate(
+    with pytest.raises(SteelsegError, match="--pearlite has 3 values but --samples is 2"):
+        make_synthetic(
             tmp_path / "x",
             samples=2,
             images_per_sample=[1],
@@ -312,7 +315,7 @@ def test_colonies_are_whole_cells_finer_than_the_grains_and_cut_across_them():
     opened = {}
     for morphology in ("grains", "colonies"):
         rng = np.random.default_rng(5)
-        grains, distance = synth._grains(rng, 480, 640, 15)
+        grains, distance = phases._grains(rng, 480, 640, 15)
         place = synth.PEARLITE_MORPHOLOGIES[morphology]
         pearlite, cells = place(rng, grains, distance, fraction, 15)
         assert abs(pearlite.mean() - fraction) < 0.01, morphology
@@ -342,7 +345,7 @@ def test_subpixel_grooves_are_lighter_only_where_they_are_under_a_pixel():
             images[grain_px, subpixel] = image.mean(-1)
     np.testing.assert_array_equal(images[60, False], images[60, True])
     # Overview: the grooves between ferrite grains (the darkest ferrite pixels) get lighter.
-    boundaries = synth._boundaries(grains) & (truth == synth.FERRITE)
+    boundaries = phases._boundaries(grains) & (truth == synth.FERRITE)
     drawn, subpixel = images[15, False][boundaries], images[15, True][boundaries]
     assert np.median(subpixel) > np.median(drawn) + 5, (np.median(drawn), np.median(subpixel))
 
@@ -365,7 +368,7 @@ def test_colony_darkness_darkens_the_colonies_and_nothing_else(tmp_path):
     light, dark = (np.median(images[k].mean(-1)[inner]) for k in (1.0, 1.3))
     assert dark < 0.9 * light, (light, dark)
     with pytest.raises(SteelsegError, match="--colony-darkness 0: must be above 0"):
-        synth.generate(
+        make_synthetic(
             tmp_path / "x", images_per_sample=[1], annotated_per_sample=0, colony_darkness=0
         )
     assert not (tmp_path / "x").exists()
@@ -395,8 +398,8 @@ def test_colony_density_range_adds_light_colonies_and_changes_nothing_else(tmp_p
     default, _, _ = synth.micrograph(rng, 300, 400, 0.45, 15, synth.ANNEALED, look)
     np.testing.assert_array_equal(default, images[0.3])
     for bad in [(0.5, 0.4), (-0.1, 0.5), (0.2,)]:
-        with pytest.raises(SteelsegError, match="--colony-density .*0 ≤ LOW < HIGH"):
-            synth.generate(
+        with pytest.raises(SteelsegError, match="--colony-density .*0 ≤ low < high"):
+            make_synthetic(
                 tmp_path / "x", images_per_sample=[1], annotated_per_sample=0, colony_density=bad
             )
         assert not (tmp_path / "x").exists()
@@ -437,7 +440,7 @@ def test_no_interface_line_lightens_only_the_ferrite_beside_pearlite(tmp_path):
     # The default is the line the data were always drawn with: byte-identical images.
     np.testing.assert_array_equal(films_micrograph(6, 0.22)[0], images[0.5])
     with pytest.raises(SteelsegError, match="--interface-depth -0.1: must be at least 0"):
-        synth.generate(
+        make_synthetic(
             tmp_path / "x", images_per_sample=[1], annotated_per_sample=0, interface_depth=-0.1
         )
     assert not (tmp_path / "x").exists()
@@ -498,8 +501,8 @@ def test_films_line_grain_edges_thinner_than_islands():
         # Share of pearlite in parts at least 7 px across (survives a radius-3 disk opening).
         thick[name] = morphology.opening(pearlite, morphology.disk(3)).mean() / pearlite.mean()
         # Share of the edges' middles (over 5 px from any grain corner) that are pearlite.
-        to_corner = ndimage.distance_transform_edt(synth._junctions(grains) == 0)
-        along_edges[name] = pearlite[synth._boundaries(grains) & (to_corner > 5)].mean()
+        to_corner = ndimage.distance_transform_edt(phases._junctions(grains) == 0)
+        along_edges[name] = pearlite[phases._boundaries(grains) & (to_corner > 5)].mean()
     # Films as the real SAE 1020 crops show them: most of the pearlite in parts under 7 px
     # across (islands keep about two thirds of it in thicker colonies), and along the edges
     # away from the corners, where islands leave them bare (films 0.40, islands 0.07).
@@ -510,7 +513,7 @@ def test_films_line_grain_edges_thinner_than_islands():
 def test_films_with_no_edge_drawn_to_carry_them_line_every_edge(monkeypatch):
     from scipy import ndimage
 
-    monkeypatch.setattr(synth, "FILM_EDGES", 0.0)  # as a small field with few edges can draw
+    monkeypatch.setattr(phases, "FILM_EDGES", 0.0)  # as a small field with few edges can draw
     rng = np.random.default_rng(3)
     _, truth, grains = synth.micrograph(
         rng, 120, 160, 0.25, 15, synth.ANNEALED, synth.sample_look(rng), "films"
@@ -518,7 +521,7 @@ def test_films_with_no_edge_drawn_to_carry_them_line_every_edge(monkeypatch):
     pearlite = truth == synth.PEARLITE
     assert abs(pearlite.mean() - 0.25) < 0.01
     # Every edge carries pearlite instead: it lies along the edges, not in the grains' middles.
-    to_edge = ndimage.distance_transform_edt(~synth._boundaries(grains))
+    to_edge = ndimage.distance_transform_edt(~phases._boundaries(grains))
     assert np.median(to_edge[pearlite]) < 0.5 * np.median(to_edge[~pearlite])
 
 
@@ -544,8 +547,8 @@ def test_look_per_image_draws_each_images_light_and_keeps_its_structure(tmp_path
         grain_size_px=15,
         seed=2024,
     )
-    synth.generate(tmp_path / "sample", **kwargs)
-    synth.generate(tmp_path / "image", look="image", **kwargs)
+    make_synthetic(tmp_path / "sample", **kwargs)
+    make_synthetic(tmp_path / "image", look="image", **kwargs)
     lights = {}
     for look in ("sample", "image"):
         root = tmp_path / look
@@ -575,7 +578,7 @@ def test_look_per_image_draws_each_images_light_and_keeps_its_structure(tmp_path
             io.read_labels(tmp_path / "image" / "annotations" / path.name, 3),
         )
     with pytest.raises(SteelsegError, match="--look lamp: unknown; choose one of sample, image"):
-        synth.generate(tmp_path / "x", images_per_sample=[1], annotated_per_sample=0, look="lamp")
+        make_synthetic(tmp_path / "x", images_per_sample=[1], annotated_per_sample=0, look="lamp")
     assert not (tmp_path / "x").exists()
 
 
@@ -592,7 +595,7 @@ def test_colony_mottle_blotches_only_the_pearlite(tmp_path):
     # The default is the mottle the data were always drawn with: byte-identical images.
     np.testing.assert_array_equal(films_micrograph(7, 0.45)[0], images[1.0])
     with pytest.raises(SteelsegError, match="--colony-mottle -1.0: must be at least 0"):
-        synth.generate(
+        make_synthetic(
             tmp_path / "x", images_per_sample=[1], annotated_per_sample=0, colony_mottle=-1.0
         )
     assert not (tmp_path / "x").exists()

@@ -10,12 +10,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from steelseg import io, train
+from steelseg import io, network, train
 from steelseg.errors import SteelsegError
 from steelseg.models import MODELS
+from steelseg.split import read_split
 from steelseg.tiles import TileStore
 
-from .conftest import CLASSES
+from .conftest import CLASSES, train_config
 
 
 def _log(path):
@@ -49,11 +50,11 @@ def test_every_model_trains_and_gets_better_on_held_out_tiles(tile_store, tmp_pa
     # Judged on the fixed validation tiles before and after (the kept checkpoint, population
     # BatchNorm): the loss of 20 mini-batches of 4 is too noisy to show a trend on its own.
     tiles, split = tile_store
-    config = train.TrainConfig(
+    config = train_config(
         epochs=1, batch_size=4, max_iterations=20, validation_frequency=100, seed=0, device="cpu"
     )
     trainer = train.Trainer(
-        name, TileStore.open(tiles), train.read_split(split), CLASSES, config, tmp_path, threads=2
+        name, TileStore.open(tiles), read_split(split), CLASSES, config, tmp_path, threads=2
     )
     _, accuracy_before = trainer.validate()
     summary = trainer.run()
@@ -80,7 +81,7 @@ def test_overfits_one_small_batch(tile_store, tmp_path, name):
     # One batch of 4 tiles with both phases present, trained on again and again.
     mixed = [i for i in range(len(store.index)) if 0.3 < store.masks[i].mean() < 0.7][:4]
     split = {"train": np.array(mixed), "val": np.array(mixed), "test": np.array([], int)}
-    config = train.TrainConfig(
+    config = train_config(
         epochs=60, batch_size=4, validation_frequency=1000, seed=0, device="cpu", learning_rate=1e-3
     )
     trainer = train.Trainer(name, store, split, CLASSES, config, tmp_path, threads=2)
@@ -106,7 +107,7 @@ def test_labels_truth_trains_on_the_exact_truth_not_the_masks(tile_store, tmp_pa
     store = TileStore.open(_store_copy(tiles, tmp_path / "tiles", masks=1 - truth))
     mixed = [i for i in range(len(truth)) if 0.3 < truth[i].mean() < 0.7][:4]
     split = {"train": np.array(mixed), "val": np.array(mixed), "test": np.array([], int)}
-    config = train.TrainConfig(
+    config = train_config(
         epochs=60, batch_size=4, validation_frequency=20, seed=0, device="cpu", labels="truth"
     )
     trainer = train.Trainer("unet", store, split, CLASSES, config, tmp_path / "model", threads=2)
@@ -128,7 +129,7 @@ def test_pixels_left_out_teach_nothing_and_count_nowhere(tile_store, tmp_path):
     store = TileStore.open(_store_copy(tiles, tmp_path / "tiles", masks=masks))
     mixed = [i for i in range(1, len(truth)) if 0.3 < truth[i].mean() < 0.7][:4]
     split = {"train": np.array([0, *mixed]), "val": np.array([0, *mixed])}
-    config = train.TrainConfig(
+    config = train_config(
         epochs=2, batch_size=2, max_iterations=3, validation_frequency=100, seed=0, device="cpu"
     )
     trainer = train.Trainer("unet", store, split, CLASSES, config, tmp_path / "model", threads=2)
@@ -142,7 +143,7 @@ def test_pixels_left_out_teach_nothing_and_count_nowhere(tile_store, tmp_path):
     # Validation accuracy counts the labelled halves only.
     trainer.model.eval()
     with torch.no_grad():
-        images = train.to_network_input(np.asarray(store.images[mixed]))
+        images = network.to_network_input(np.asarray(store.images[mixed]))
         pred = trainer._forward(images).argmax(1).numpy()
     expected = (pred[:, :32] == masks[mixed][:, :32]).mean()
     loss, accuracy = trainer.validate()
@@ -176,9 +177,9 @@ def test_labels_truth_without_truth_is_a_one_line_error(tile_store, tmp_path):
         train.Trainer(
             "unet",
             TileStore.open(tiles),
-            train.read_split(split),
+            read_split(split),
             CLASSES,
-            train.TrainConfig(labels="dense"),
+            train_config(labels="dense"),
             out,
         )
 
@@ -202,7 +203,7 @@ def _train_command(tiles, split, out, *extra):
         "--batch-size",
         "4",
         "--max-iterations",
-        "14",
+        "8",
         "--validation-frequency",
         "3",
         "--checkpoint-every",
@@ -211,6 +212,8 @@ def _train_command(tiles, split, out, *extra):
         "cpu",
         "--threads",
         "1",
+        "--workers",
+        "0",
         "--seed",
         "3",
         *extra,
@@ -250,7 +253,7 @@ def test_killed_training_resumes_to_the_same_final_state(tile_store, tmp_path, a
     # the kill left it
     parts = json.loads((out / "summary.json").read_text())["environments"]
     assert len(parts) == 2 and parts[0]["from_iteration"] == 0
-    assert 0 < parts[1]["from_iteration"] < 14 and parts[0]["torch_threads"] == 1
+    assert 0 < parts[1]["from_iteration"] < 8 and parts[0]["torch_threads"] == 1
     a = torch.load(tmp_path / "whole" / "checkpoint.pt", weights_only=True)
     b = torch.load(out / "checkpoint.pt", weights_only=True)
     assert a["iteration"] == b["iteration"] and a["val_loss"] == b["val_loss"]
@@ -275,9 +278,9 @@ def test_a_resume_on_other_threads_or_another_torch_is_named():
 
 def test_resuming_on_other_threads_warns_and_records_both_parts(tile_store, tmp_path, capsys):
     tiles, split = tile_store
-    config = train.TrainConfig(epochs=1, batch_size=2, max_iterations=2, device="cpu")
+    config = train_config(epochs=1, batch_size=2, max_iterations=2, device="cpu")
     first = train.Trainer(
-        "unet", TileStore.open(tiles), train.read_split(split), CLASSES, config, tmp_path, 1
+        "unet", TileStore.open(tiles), read_split(split), CLASSES, config, tmp_path, 1
     )
     # a part run elsewhere on 3 threads, its resume checkpoint written at iteration 0
     part = {"from_iteration": 0, **train.compute_environment(first.device), "torch_threads": 3}
@@ -293,9 +296,9 @@ def test_nan_loss_names_model_and_iteration(tile_store, tmp_path, monkeypatch):
     trainer = train.Trainer(
         "deeplabv3plus_resnet18",
         TileStore.open(tiles),
-        train.read_split(split),
+        read_split(split),
         CLASSES,
-        train.TrainConfig(batch_size=2, device="cpu"),
+        train_config(batch_size=2, device="cpu"),
         tmp_path,
     )
     monkeypatch.setattr(
@@ -317,23 +320,23 @@ def test_nan_loss_names_model_and_iteration(tile_store, tmp_path, monkeypatch):
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
 def test_cuda_without_gpu_is_a_clear_error():
     with pytest.raises(SteelsegError, match="--device cuda: no CUDA GPU is visible"):
-        train.pick_device("cuda")
+        network.pick_device("cuda")
 
 
 def test_wrong_class_count_and_tile_size(tile_store, tmp_path):
     tiles, split = tile_store
-    store, sets = TileStore.open(tiles), train.read_split(split)
+    store, sets = TileStore.open(tiles), read_split(split)
     with pytest.raises(SteelsegError, match="tiles have 2 classes but --classes names 3"):
-        train.Trainer("unet", store, sets, ["a", "b", "c"], train.TrainConfig(), tmp_path)
+        train.Trainer("unet", store, sets, ["a", "b", "c"], train_config(), tmp_path)
     store.meta["size"] = 72
     with pytest.raises(SteelsegError, match="tile size 72 is not a multiple of 32"):
-        train.Trainer("segnet", store, sets, CLASSES, train.TrainConfig(), tmp_path)
+        train.Trainer("segnet", store, sets, CLASSES, train_config(), tmp_path)
 
 
 @pytest.mark.parametrize("augment", ["none", "photometric"])
 def test_batchnorm_statistics_are_recomputed_over_the_training_tiles(augment, tile_store, tmp_path):
     tiles, split = tile_store
-    config = train.TrainConfig(
+    config = train_config(
         epochs=1, batch_size=8, max_iterations=3, seed=0, device="cpu", augment=augment
     )
     train.train("deeplabv3plus_mobilenetv2", tiles, split, CLASSES, tmp_path, config, threads=2)
@@ -349,7 +352,7 @@ def test_batchnorm_statistics_are_recomputed_over_the_training_tiles(augment, ti
     model = build_model(checkpoint["model_name"], checkpoint["num_classes"]).eval()
     model.load_state_dict(checkpoint["state_dict"])
     conv, norm = model.encoder.features[0][0], model.encoder.features[0][1]
-    batches = train.in_order(train.read_split(split)["train"], 8)
+    batches = train.in_order(read_split(split)["train"], 8)
 
     def conv_mean(augment):
         key = (config.seed, config.epochs, 0)  # the epoch after the last
@@ -389,18 +392,18 @@ def test_grey_colour_trains_and_predicts_on_luminance_alone(tile_store, tmp_path
     batch = [np.arange(8)]
     seen = {
         (colour, name): train.TileBatches(root, batch, colour=colour)[0][0]
-        for colour in train.COLOURS
+        for colour in network.COLOURS
         for name, root in stores.items()
     }
     assert (seen["rgb", "plain"] - seen["rgb", "reversed"]).abs().max() > 0.2
     # one rounding step of luminance, in normalised units, is about 0.004 / 0.225
     assert (seen["grey", "plain"] - seen["grey", "reversed"]).abs().max() < 0.02
-    config = train.TrainConfig(
+    config = train_config(
         epochs=1, batch_size=4, max_iterations=4, validation_frequency=2, device="cpu"
     )
     store = TileStore.open(stores["plain"])
     grey = replace(config, colour="grey")
-    trainer = train.Trainer("unet", store, train.read_split(split), CLASSES, grey, tmp_path / "g")
+    trainer = train.Trainer("unet", store, read_split(split), CLASSES, grey, tmp_path / "g")
     assert trainer.run()["colour"] == "grey"
     checkpoint = torch.load(tmp_path / "g" / "checkpoint.pt", weights_only=True)
     assert checkpoint["colour"] == "grey"
@@ -419,7 +422,7 @@ def test_grey_colour_trains_and_predicts_on_luminance_alone(tile_store, tmp_path
         train.Trainer(
             "unet",
             store,
-            train.read_split(split),
+            read_split(split),
             CLASSES,
             replace(config, colour="gray"),
             tmp_path / "x",

@@ -14,19 +14,7 @@ import tifffile
 from steelseg import io, quantify, synth
 from steelseg.models import MODELS
 
-from .conftest import REPO, SHARED_DATA
-
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run the workflow in ``workdir``; ``output`` holds stdout and stderr together."""
-    return subprocess.run(
-        [*SNAKEMAKE, "--directory", str(workdir), "--cores", "2", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+from .conftest import REPO, SHARED_DATA, make_synthetic, snakemake
 
 
 @pytest.mark.slow
@@ -255,7 +243,7 @@ def check_report_opens_in_chromium(report: Path) -> None:
         ),
         (
             "synth: {colony_density: [0.75, 0.3]}",
-            "synth.colony_density [0.75, 0.3] is not [low, high] with low < high",
+            "synth.colony_density 0.75,0.3: give two optical densities low, high with 0 ≤ low",
         ),
         (
             "dataset: {name: x, source: folder, path: IMAGES, classes: CLASSES}\n"
@@ -339,7 +327,8 @@ def test_synth_job_declares_the_memory_its_renderer_takes(tmp_path):
     # The default data's supersampled overviews take ~6 GB per process; the synth rule's mem_mb
     # (what the SLURM profile asks for) must cover a real render's peak, which here is mostly
     # the 4 x 4 sub-pixels (1040 x 771 px at 15 px grains: 12.8 million rendered pixels).
-    options = {"samples": 1, "images_per_sample": [1], "width": 1040, "height": 771}
+    options = {"samples": 1, "images_per_sample": [1], "annotated_per_sample": 1}
+    options |= {"width": 1040, "height": 771}
     options |= {"grain_size_px": 15, "carbon": 0.45, "pearlite": "grains", "threads": 1}
     config = tmp_path / "memory.yaml"
     config.write_text(f"synth: {json.dumps(options)}\n")
@@ -351,38 +340,36 @@ def test_synth_job_declares_the_memory_its_renderer_takes(tmp_path):
         *(sys.executable, "-m", "steelseg", "synth", "--out", str(tmp_path / "data")),
         *("--samples", "1", "--images-per-sample", "1", "--annotated-per-sample", "1"),
         *("--width", "1040", "--height", "771", "--grain-size", "15", "--supersample"),
+        *("--carbon", "0.45", "--pearlite", "grains", "--workers", "1"),
     ]
     measure = (  # the peak of the synth process alone, not of this test process's children
         "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
     peak_kib = int(subprocess.check_output([sys.executable, "-c", measure, *command]).split()[-1])
-    assert peak_kib / 1024 > 1200  # the sub-pixels were rendered (without them: ~0.4 GiB)
+    assert peak_kib / 1024 > 700  # the sub-pixels were rendered (without them: ~0.3 GiB)
     assert declared >= peak_kib / 1024, (declared, peak_kib / 1024)
 
 
 def test_synth_memory_grows_with_the_renderers_own_supersampling_factor():
-    # common.smk cannot import steelseg (the Snakefile's interpreter may lack its dependencies),
-    # so synth_mem_mb repeats synth's sub-pixel factor; this holds the copy to the original at
-    # every grain size, fractional ones and the rounding edges (40, 24, 17.14 px) included.
-    source = (REPO / "workflow/rules/common.smk").read_text()
-    start = source.index("def synth_mem_mb(")
-    namespace = {}
-    exec(source[start : source.index("\ndef ", start + 1)], namespace)
+    # The synth job's declared memory grows with the square of the sub-pixel factor the
+    # renderer uses, at every grain size, fractional ones and the rounding edges (40, 24,
+    # 17.14 px) included; the finest grain sets it.
+    from steelseg import settings
+
     size = {"width": 4096, "height": 4096, "samples": 1, "images_per_sample": [1]}
     grains = [*range(4, 200), 7.5, 120 / 7, 40.0, 24.0, 17.5, 13.3]
 
     def per_process(grain, supersample):
-        namespace["config"] = {"synth": size | {"grain_size_px": grain, "supersample": supersample}}
-        return namespace["synth_mem_mb"](None, threads=1) - 900  # the fixed parts
+        values = size | {"grain_size_px": grain, "supersample": supersample}
+        return settings.synth_memory_mb(values, threads=1) - 900  # the fixed parts
 
     ratios = {g: per_process(g, True) / per_process(g, False) for g in grains}
     expected = {g: synth.supersample_factor(g, True) ** 2 for g in grains}
     assert ratios == pytest.approx(expected, rel=1e-4)
     assert {expected[g] for g in grains} == {1, 4, 9, 16}  # every factor was exercised
-    # several grain sizes: the finest sets the job's memory
-    namespace["config"] = {"synth": size | {"grain_size_px": [60, 15], "supersample": True}}
-    assert namespace["synth_mem_mb"](None, threads=1) - 900 == pytest.approx(
+    several = size | {"grain_size_px": [60, 15], "supersample": True, "samples": 2}
+    assert settings.synth_memory_mb(several, threads=1) - 900 == pytest.approx(
         16 * per_process(60, False), rel=1e-4
     )
 
@@ -392,13 +379,7 @@ def test_predict_model_must_be_one_the_workflow_trains(tmp_path):
     io.write_png(tmp_path / "images" / "a.png", np.zeros((8, 8, 3), np.uint8))
     with open(tmp_path / "config.yaml", "a") as handle:
         handle.write(f"\npredict: {{images: {tmp_path / 'images'}, model: segnet}}\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--directory", str(tmp_path)],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    result = snakemake(tmp_path, "-n", copy=True, cores=1)
     assert result.returncode != 0
     assert "predict.model 'segnet' is not among the models trained (unet)" in result.stdout
 
@@ -430,18 +411,14 @@ def test_uhcs24_cross_validation_end_to_end_on_whole_test_images(tmp_path):
         "train: {max_iterations: 3, validation_frequency: 3, workers: 0, threads: 2}\n"
         "predict: {batch_size: 2}\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile"]
-        + [
-            "workflow/presets/uhcs24.yaml",
-            "tiny.yaml",
-            "--config",
-            f"dataset={{'path': '{uhcs24}'}}",
-        ],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    result = snakemake(
+        tmp_path,
+        "--configfile",
+        "workflow/presets/uhcs24.yaml",
+        "tiny.yaml",
+        "--config",
+        f"dataset={{'path': '{uhcs24}'}}",
+        copy=True,
     )
     assert result.returncode == 0, result.stdout[-3000:]
     out = tmp_path / "results" / "uhcs24" / "folds" / "3"
@@ -503,7 +480,7 @@ def test_data_set_with_scale_bars_left_out_end_to_end(tmp_path):
     tmp_path = tmp_path / "steel seg ñ"
     tmp_path.mkdir()
     data = tmp_path / "my data ü"
-    synth.generate(data, samples=2, images_per_sample=[2], width=192, height=160, seed=3)
+    make_synthetic(data, samples=2, images_per_sample=[2], width=192, height=160, seed=3)
     rows = ["image\tx0\ty0\tx1\ty1"]
     for path in sorted((data / "images").iterdir()):
         image = io.read_image(path).copy()
@@ -521,14 +498,13 @@ def test_data_set_with_scale_bars_left_out_end_to_end(tmp_path):
     )
     out = tmp_path / "results" / "bars"
     model = "deeplabv3plus_mobilenetv2"
-    result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2"]
-        + [f"results/bars/metrics/whole_images/rf_masks/{model}.json"]
-        + ["results/bars/figures/segmented_samples.png", "--configfile", "tiny.yaml"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    result = snakemake(
+        tmp_path,
+        f"results/bars/metrics/whole_images/rf_masks/{model}.json",
+        "results/bars/figures/segmented_samples.png",
+        "--configfile",
+        "tiny.yaml",
+        copy=True,
     )
     assert result.returncode == 0, result.stdout[-3000:]
     bar = np.zeros((160, 192), bool)
@@ -557,14 +533,13 @@ def test_data_set_with_scale_bars_left_out_end_to_end(tmp_path):
     # Editing the boxes or a scribble reruns the steps that read them, though the data set
     # folder is one input (its time changes only when files come or go).
     def planned():
-        dry = subprocess.run(
-            [sys.executable, "-m", "snakemake", "-n", "--cores", "2"]
-            + [f"results/bars/metrics/whole_images/rf_masks/{model}.json"]
-            + ["--configfile", "tiny.yaml"],
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+        dry = snakemake(
+            tmp_path,
+            "-n",
+            f"results/bars/metrics/whole_images/rf_masks/{model}.json",
+            "--configfile",
+            "tiny.yaml",
+            copy=True,
         )
         assert dry.returncode == 0, dry.stdout[-3000:]
         return set(re.findall(r"^(?:local)?rule (\w+):", dry.stdout, re.M))

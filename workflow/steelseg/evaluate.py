@@ -106,3 +106,38 @@ def score_folders(
 def write_json(result: dict[str, object], out: str | Path) -> None:
     with io.atomic_file(out) as tmp:
         tmp.write_text(json.dumps(result, indent=2))
+
+
+def summary(result: dict[str, object], names: list[str]) -> str:
+    """The scores as text: the five metrics, then one table per grouping (each group's size,
+    scores and each class's predicted / true pixel share)."""
+    from tabulate import tabulate
+
+    keys = ["global_accuracy", "mean_accuracy", "mean_iou", "weighted_iou", "mean_bf_score"]
+    parts = [tabulate([(k, result[k]) for k in keys], headers=["metric", "value"], floatfmt=".4f")]
+    headers = ["n", "global acc.", "mean IoU", "mean BF", *(f"{n} % (pred / truth)" for n in names)]
+    for grouping, values in result.get("per_group", {}).items():
+        parts.append(tabulate(_group_rows(values, names), headers=[grouping, *headers]))
+    return "\n\n".join(parts)
+
+
+def _group_rows(values, names):
+    def number(x):
+        return "-" if x is None else f"{x:.3f}"
+
+    rows = []
+    for value, scores in values.items():
+        classes = scores["per_class"]
+        rows.append(
+            [
+                value,
+                scores["n_images"],
+                *(number(scores[k]) for k in ("global_accuracy", "mean_iou", "mean_bf_score")),
+                *(
+                    f"{100 * classes[n]['fraction_predicted']:.1f} / "
+                    f"{100 * classes[n]['fraction_truth']:.1f}"
+                    for n in names
+                ),
+            ]
+        )
+    return rows

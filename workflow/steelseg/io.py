@@ -24,8 +24,8 @@ import tifffile
 from PIL import Image, UnidentifiedImageError
 
 from .errors import SteelsegError, warn
+from .settings import IMAGE_SUFFIXES
 
-IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
 # Pillow refuses images above ~89 Mpx by default (decompression-bomb guard); micrographs stitched
 # from many fields can be larger, so allow up to 1 Gpx.
 Image.MAX_IMAGE_PIXELS = 1 << 30

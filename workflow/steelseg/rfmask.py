@@ -22,7 +22,7 @@ from sklearn.ensemble import RandomForestClassifier
 from tqdm import tqdm
 
 from . import io, regions
-from .dataset import Dataset
+from .dataset import Dataset, load_dataset
 from .errors import SteelsegError
 from .metrics import confusion_matrix
 
@@ -175,8 +175,26 @@ def make_masks(
     masks vs ``truth/`` where it exists), also written to ``quality_json``.
     """
     bank = bank or FilterBank()
-    k = len(class_names)
-    # Check everything that can be checked cheaply before any work or output.
+    plan = _scribbled_images(dataset)  # checked before any work or output
+    run = _Run(dataset, class_names, bank, (trees, seed, n_jobs, max_depth))
+    with (
+        io.atomic_dir(out, inputs=(dataset.root,)) as tmp,
+        tqdm(total=len(dataset.images), desc="rf-masks", unit="image") as progress,
+    ):
+        for sample in dataset.sample_ids:
+            forest = run.forest(sample, plan[sample], progress) if sample in plan else None
+            for name in dataset.images_of(sample):
+                run.mask(name, sample, forest, tmp, progress)
+                progress.update()
+        report = run.report()
+        if quality_json is not None:
+            with io.atomic_file(quality_json) as qtmp:
+                qtmp.write_text(json.dumps(report, indent=2))
+    return report
+
+
+def _scribbled_images(dataset: Dataset) -> dict[str, list[str]]:
+    """Per sample that needs a forest (an image without a dense mask), its scribbled images."""
     plan: dict[str, list[str]] = {}
     for sample in dataset.sample_ids:
         names = dataset.images_of(sample)
@@ -190,67 +208,100 @@ def make_masks(
                     "for at least one of its images, or dense masks for all"
                 )
             plan[sample] = scribbled
-    totals = np.zeros((k, k), np.int64)
-    n_features = None
-    per_image: dict[str, object] = {}
-    marks: dict[str, list[list[int]]] = {}  # flat rectangles labelled as a phase: scale bars?
-    with (
-        io.atomic_dir(out, inputs=(dataset.root,)) as tmp,
-        tqdm(total=len(dataset.images), desc="rf-masks", unit="image") as progress,
-    ):
-        for sample in dataset.sample_ids:
-            names = dataset.images_of(sample)
-            forest = None
-            if sample in plan:
-                images = [dataset.read_image(n) for n in plan[sample]]
-                annotations = [
-                    dataset.read_label("annotations", n, k, im.shape)
-                    for n, im in zip(plan[sample], images, strict=True)
-                ]
-                _check_sample_labels(dataset, sample, plan[sample], annotations, class_names)
-                progress.set_postfix_str(f"training forest for sample {sample}")
-                x, y = training_pixels(bank, images, annotations)
-                forest = train_forest(x, y, trees, seed, n_jobs, max_depth)
-                n_features = int(forest.n_features_in_)
-                del x, y, images, annotations
-            for name in names:
-                image = dataset.read_image(name)
-                specimen = dataset.specimen(name, image.shape)
-                found = regions.unexcluded_marks(image, specimen)
-                if found:
-                    marks[name] = [list(box) for box in found]
-                if name in dataset.masks:
-                    mask = dataset.read_label("masks", name, k, image.shape)
-                    source = "masks"
-                else:
-                    progress.set_postfix_str(name)
-                    mask = predict_mask(forest, bank, image)
-                    if specimen is not None:  # a scale bar is no phase: train on none of it
-                        mask[~specimen] = io.IGNORE
-                    source = "random_forest"
-                io.write_png(tmp / f"{name}.png", mask)
-                if name in dataset.truth:
-                    cm = confusion_matrix(
-                        dataset.read_label("truth", name, k, image.shape), mask, k
-                    )
-                    totals += cm
-                    scores = quality(cm, class_names)
-                    per_image[name] = {"sample": sample, "source": source, **scores}
-                progress.update()
+    return plan
+
+
+class _Run:
+    """One ``make_masks`` run: its forests, its masks, and what it learns of their quality."""
+
+    def __init__(self, dataset: Dataset, class_names: list[str], bank: FilterBank, forest):
+        self.dataset, self.class_names, self.bank = dataset, class_names, bank
+        self.trees, self.seed, self.n_jobs, self.max_depth = forest
+        k = len(class_names)
+        self.totals = np.zeros((k, k), np.int64)
+        self.n_features = None
+        self.per_image: dict[str, object] = {}
+        self.marks: dict[str, list[list[int]]] = {}  # flat rectangles labelled: scale bars?
+
+    def forest(self, sample: str, scribbled: list[str], progress) -> RandomForestClassifier:
+        """The forest of one sample, trained on its scribbled images."""
+        dataset, k = self.dataset, len(self.class_names)
+        images = [dataset.read_image(n) for n in scribbled]
+        annotations = [
+            dataset.read_label("annotations", n, k, im.shape)
+            for n, im in zip(scribbled, images, strict=True)
+        ]
+        _check_sample_labels(dataset, sample, scribbled, annotations, self.class_names)
+        progress.set_postfix_str(f"training forest for sample {sample}")
+        x, y = training_pixels(self.bank, images, annotations)
+        forest = train_forest(x, y, self.trees, self.seed, self.n_jobs, self.max_depth)
+        self.n_features = int(forest.n_features_in_)
+        return forest
+
+    def mask(self, name: str, sample: str, forest, out: Path, progress) -> None:
+        """Write one image's dense mask: its given one, or its forest's; score it."""
+        dataset, k = self.dataset, len(self.class_names)
+        image = dataset.read_image(name)
+        specimen = dataset.specimen(name, image.shape)
+        found = regions.unexcluded_marks(image, specimen)
+        if found:
+            self.marks[name] = [list(box) for box in found]
+        if name in dataset.masks:
+            mask, source = dataset.read_label("masks", name, k, image.shape), "masks"
+        else:
+            progress.set_postfix_str(name)
+            mask, source = predict_mask(forest, self.bank, image), "random_forest"
+            if specimen is not None:  # a scale bar is no phase: train on none of it
+                mask[~specimen] = io.IGNORE
+        io.write_png(out / f"{name}.png", mask)
+        if name in dataset.truth:
+            cm = confusion_matrix(dataset.read_label("truth", name, k, image.shape), mask, k)
+            self.totals += cm
+            self.per_image[name] = {"sample": sample, "source": source}
+            self.per_image[name] |= quality(cm, self.class_names)
+
+    def report(self) -> dict[str, object]:
+        """The quality report: RF masks against truth/, per image and in all, flat marks."""
+        scored = bool(self.per_image)
         report: dict[str, object] = {
-            "reference": "exact_truth" if per_image else None,
-            "note": "RF masks vs truth/" if per_image else "no truth/ folder: nothing to score",
-            "classes": class_names,
-            "trees": trees,
-            "sigmas": [round(float(s), 3) for s in bank.sigmas],
-            "n_features": n_features,
-            "per_image": per_image,
-            "flat_marks": marks,
+            "reference": "exact_truth" if scored else None,
+            "note": "RF masks vs truth/" if scored else "no truth/ folder: nothing to score",
+            "classes": self.class_names,
+            "trees": self.trees,
+            "sigmas": [round(float(s), 3) for s in self.bank.sigmas],
+            "n_features": self.n_features,
+            "per_image": self.per_image,
+            "flat_marks": self.marks,
         }
-        if per_image:
-            report.update(quality(totals, class_names))
-            report["confusion_matrix"] = totals.tolist()
-        if quality_json is not None:
-            with io.atomic_file(quality_json) as qtmp:
-                qtmp.write_text(json.dumps(report, indent=2))
-    return report
+        if scored:
+            report.update(quality(self.totals, self.class_names))
+            report["confusion_matrix"] = self.totals.tolist()
+        return report
+
+
+def run(
+    dataset_dir: str | Path,
+    class_names: list[str],
+    out: str | Path,
+    quality_json: str | Path | None,
+    **rf,
+) -> dict[str, object]:
+    """``make_masks`` with the rf settings (config.schema.yaml: trees, sigma_min, sigma_max,
+    num_sigma, max_depth, seed, threads) as the workflow and command line give them."""
+    from . import settings
+
+    values = settings.defaults("rf") | rf
+    settings.check_rf(values, settings.cli_label("rf"))
+    threads = values["threads"]
+    bank = FilterBank(values["sigma_min"], values["sigma_max"], values["num_sigma"], threads)
+    return make_masks(
+        load_dataset(dataset_dir),
+        class_names,
+        out,
+        quality_json,
+        trees=values["trees"],
+        bank=bank,
+        seed=values["seed"],
+        n_jobs=threads,
+        max_depth=values["max_depth"],
+    )

@@ -14,33 +14,25 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-from . import io
+from . import io, settings
 from .dataset import write_sheet
 from .errors import SteelsegError
 
-SETS = ("train", "val", "test")
+SETS = settings.SETS
 MODES = ("paper", "grouped", "fixed", "folds")
 FILE_MODES = ("fixed", "folds")
 GROUP_KEYS = ("image", "sample")
 
 
 def check_fractions(fractions: dict[str, float]) -> dict[str, float]:
-    if set(fractions) != set(SETS) or any(f < 0 for f in fractions.values()):
-        raise SteelsegError("--fractions: give three non-negative numbers train,val,test")
-    total = sum(fractions.values())
-    if abs(total - 1.0) > 1e-6:
-        raise SteelsegError(
-            f"--fractions {','.join(str(fractions[s]) for s in SETS)}: they sum to {total:g}, "
-            "not 1; e.g. 0.7,0.2,0.1"
-        )
-    if fractions["train"] == 0:
-        raise SteelsegError("--fractions: the training fraction must be above 0")
+    settings.check_fractions(fractions, "--fractions")
     return fractions
 
 
@@ -216,3 +208,54 @@ def images_in_set(path: str | Path, set_name: str) -> list[str]:
             "whole-image evaluation needs a grouped, fixed or folds split"
         )
     return list(dict.fromkeys(images))
+
+
+def read_split(path: str | Path) -> dict[str, np.ndarray]:
+    """Tile indices of each set from split.tsv."""
+    path = Path(path)
+    if not path.is_file():
+        raise SteelsegError(f"{path}: split file not found; run the split step first")
+    sets: dict[str, list[int]] = {"train": [], "val": [], "test": []}
+    with open(path, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            sets.setdefault(row["set"], []).append(int(row["tile"]))
+    return {name: np.array(sorted(v), dtype=np.int64) for name, v in sets.items()}
+
+
+def run(
+    tiles_dir: str | Path,
+    out: str | Path,
+    mode: str,
+    fractions: list[float],
+    seed: int,
+    group_by: str = "image",
+    assignment: str | Path | None = None,
+    fold: int | None = None,
+) -> str:
+    """Split the tile store at ``tiles_dir`` into split.tsv at ``out``; a table of the sets
+    (tiles, images, samples) and a line saying how, for the log."""
+    from tabulate import tabulate
+
+    from .tiles import TileStore
+
+    if len(fractions) != 3:
+        raise SteelsegError("--fractions: give three numbers train,val,test, e.g. 0.7,0.2,0.1")
+    if mode in FILE_MODES and assignment is None:
+        raise SteelsegError(f"--mode {mode}: give the JSON split file with --assignment FILE")
+    if mode not in FILE_MODES and assignment is not None:
+        raise SteelsegError(f"--mode {mode}: --assignment goes with --mode fixed or folds only")
+    index = TileStore.open(tiles_dir).index
+    by_image = assignment and read_assignment(assignment, mode, fold)
+    shares = dict(zip(SETS, fractions, strict=True))
+    labels = assign(
+        index, mode, shares, seed, group_by, assignment=by_image or None, source=str(assignment)
+    )
+    summary = write_split(index, labels, out)
+    table = tabulate(
+        [(name, *summary[name].values()) for name in SETS],
+        headers=["set", "tiles", "images", "samples"],
+    )
+    how = f"mode {mode}" + (f" (grouped by {group_by})" if mode == "grouped" else "")
+    if assignment:
+        how += f" ({assignment}" + (f", fold {fold})" if mode == "folds" else ")")
+    return f"{table}\n{how}; wrote {out}"

@@ -166,3 +166,15 @@ def fold_batchnorm(model: nn.Module) -> int:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def parameter_table(num_classes: int = 2) -> list[tuple[str, str, str, str, str]]:
+    """Each model's parameters next to the paper's Table 2 (its counts are for 2 classes):
+    (model, network, parameters, paper, difference)."""
+    rows = []
+    for name, model_spec in MODELS.items():
+        count = count_parameters(build_model(name, num_classes))
+        paper = model_spec.paper_params if num_classes == 2 else None
+        diff = f"{100 * (count - paper) / paper:+.2f} %" if paper else "—"
+        rows.append((name, model_spec.family, f"{count:,}", f"{paper:,}" if paper else "—", diff))
+    return rows

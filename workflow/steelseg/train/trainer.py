@@ -22,261 +22,68 @@ a resumed run continues exactly as an uninterrupted one would.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
-from torchvision.transforms.v2 import functional as tvf
 from tqdm import tqdm
 
-from . import augment, io
-from .errors import SteelsegError, warn
-from .models import build_model, count_parameters, spec
-from .tiles import TileStore
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-LOG_COLUMNS = (
-    "iteration",
-    "epoch",
-    "train_loss",
-    "train_accuracy",
-    "val_loss",
-    "val_accuracy",
-    "elapsed_s",
+from .. import augment, io, settings
+from ..errors import SteelsegError, warn
+from ..models import build_model, count_parameters, spec
+from ..network import COLOURS, IMAGENET_MEAN, IMAGENET_STD, forward, pick_device
+from ..split import read_split
+from ..tiles import TileStore
+from .batches import batch_loader, class_weights, epoch_batches, in_order, labelled_tiles
+from .records import (
+    Progress,
+    compute_environment,
+    environment_change,
+    plot_curves,
+    write_log,
 )
-COLOURS = ("rgb", "grey")  # what the network sees: the image, or its luminance alone
+
+_TRAIN = settings.defaults("train")
+_MODEL = {
+    key: spec["default"]
+    for key, spec in settings.schema()["properties"]["models"]["additionalProperties"][
+        "properties"
+    ].items()
+}
 
 
 @dataclass
 class TrainConfig:
-    epochs: int = 3
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    l2: float = 1e-4
-    validation_frequency: int = 50
-    patience: int = 4
-    max_iterations: int | None = None
-    seed: int = 0
-    device: str = "auto"
-    workers: int = 0
-    checkpoint_every: int | None = None  # default: at every validation
-    weights: str | None = None
-    augment: str = "none"  # or one of augment.CHOICES (augment.py); the paper: none
-    labels: str = "masks"  # or "truth": the exact truth of synthetic data, to judge the RF masks
-    colour: str = "rgb"  # or "grey": the network sees luminance only (COLOURS)
+    """A training's settings; the defaults are the configuration's (config.schema.yaml)."""
+
+    epochs: int = _TRAIN["epochs"]
+    batch_size: int = _MODEL["batch_size"]
+    learning_rate: float = _TRAIN["learning_rate"]
+    l2: float = _TRAIN["l2"]
+    validation_frequency: int = _TRAIN["validation_frequency"]
+    patience: int = _TRAIN["patience"]
+    max_iterations: int | None = _TRAIN["max_iterations"]
+    seed: int = _TRAIN["seed"]
+    device: str = _TRAIN["device"]
+    workers: int = _TRAIN["workers"]
+    checkpoint_every: int | None = _TRAIN["checkpoint_every"]  # None: at every validation
+    weights: str | None = _MODEL["weights"]
+    augment: str = _TRAIN["augment"]  # one of augment.CHOICES; the paper: none
+    labels: str = _TRAIN["labels"]  # or "truth": the exact truth of synthetic data
+    colour: str = _TRAIN["colour"]  # or "grey": the network sees luminance only (COLOURS)
 
     def fingerprint(self, model: str, n_train: int) -> str:
         """What must match for a resume to be the same run (device and workers may differ)."""
         keep = {k: v for k, v in asdict(self).items() if k not in ("device", "workers")}
         text = json.dumps([model, n_train, keep], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def pick_device(requested: str) -> torch.device:
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise SteelsegError(
-            "--device cuda: no CUDA GPU is visible to torch on this machine; use --device auto "
-            "or cpu, or run the job on a GPU node"
-        )
-    if requested not in ("cpu", "cuda"):
-        raise SteelsegError(f"--device {requested}: use auto, cpu or cuda")
-    return torch.device(requested)
-
-
-def read_split(path: str | Path) -> dict[str, np.ndarray]:
-    """Tile indices of each set from split.tsv."""
-    path = Path(path)
-    if not path.is_file():
-        raise SteelsegError(f"{path}: split file not found; run the split step first")
-    sets: dict[str, list[int]] = {"train": [], "val": [], "test": []}
-    with open(path, newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle, delimiter="\t"):
-            sets.setdefault(row["set"], []).append(int(row["tile"]))
-    return {name: np.array(sorted(v), dtype=np.int64) for name, v in sets.items()}
-
-
-def class_weights(masks: np.ndarray, tiles: np.ndarray, num_classes: int) -> np.ndarray:
-    """Median-frequency balancing (MATLAB's semantic-segmentation recipe).
-
-    freq_c = pixels of class c / pixels of the tiles in which c occurs; w_c = median(freq)/freq_c.
-    A class absent from the training tiles gets weight 0. Pixels left out (``io.IGNORE``)
-    count in no class.
-    """
-    pixels = np.zeros(num_classes, np.float64)
-    image_pixels = np.zeros(num_classes, np.float64)
-    tile_size = masks.shape[1] * masks.shape[2]
-    for start in range(0, len(tiles), 256):
-        chunk = np.asarray(masks[tiles[start : start + 256]]).reshape(-1, tile_size)
-        offsets = np.arange(len(chunk))[:, None] * 256  # every uint8 value, io.IGNORE too
-        counts = np.bincount((chunk + offsets).ravel(), minlength=len(chunk) * 256)
-        counts = counts.reshape(len(chunk), 256)[:, :num_classes]
-        pixels += counts.sum(0)
-        image_pixels += (counts > 0).sum(0) * tile_size
-    present = pixels > 0
-    freq = np.where(present, pixels / np.maximum(image_pixels, 1), np.nan)
-    weights = np.where(present, np.nanmedian(freq) / freq, 0.0)
-    return weights.astype(np.float32)
-
-
-def labelled_tiles(masks: np.ndarray, tiles: np.ndarray) -> np.ndarray:
-    """The ``tiles`` with at least one pixel not ``io.IGNORE``: a tile wholly inside a data bar
-    teaches nothing, and a batch of only such tiles would make the loss 0/0."""
-    keep = np.ones(len(tiles), dtype=bool)
-    for start in range(0, len(tiles), 256):
-        chunk = np.asarray(masks[tiles[start : start + 256]])
-        keep[start : start + len(chunk)] = (chunk != io.IGNORE).any(axis=(1, 2))
-    return tiles[keep]
-
-
-def to_unit_float(
-    images: np.ndarray | torch.Tensor, device: torch.device | None = None
-) -> torch.Tensor:
-    """uint8 (N, H, W, 3) -> float (N, 3, H, W) in [0, 1], on ``device`` where given (the
-    bytes go there first: a quarter of the float copy's traffic)."""
-    if isinstance(images, np.ndarray):  # torch wants writable memory (decoded PNGs are not)
-        images = torch.from_numpy(np.require(images, requirements=("C", "W")))
-    if device is not None:
-        images = images.to(device)
-    return images.permute(0, 3, 1, 2).float().div_(255)
-
-
-def normalise(
-    x: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD, colour: str = "rgb"
-) -> torch.Tensor:
-    """float (N, 3, H, W) in [0, 1] -> the network input; ``colour='grey'`` first replaces
-    each pixel by its luminance (ITU-R 601 weights, as torchvision) in all three channels."""
-    if colour == "grey":
-        x = tvf.rgb_to_grayscale(x, num_output_channels=3)
-    mean, std = (torch.tensor(v, device=x.device).view(1, 3, 1, 1) for v in (mean, std))
-    return (x - mean) / std
-
-
-def to_network_input(
-    images: np.ndarray | torch.Tensor,
-    mean=IMAGENET_MEAN,
-    std=IMAGENET_STD,
-    colour: str = "rgb",
-    device: torch.device | None = None,
-):
-    """uint8 (N, H, W, 3) -> float (N, 3, H, W) scaled to [0, 1] and normalised (on
-    ``device`` where given): the one transform that training and inference share (training
-    may augment between the two)."""
-    return normalise(to_unit_float(images, device), mean, std, colour)
-
-
-def forward(model: nn.Module, images: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """Logits; on a GPU in bf16 autocast with channels-last memory, returned as float32."""
-    images = images.to(device, non_blocking=True)
-    if device.type == "cuda":
-        images = images.contiguous(memory_format=torch.channels_last)
-        with torch.autocast("cuda", dtype=torch.bfloat16):
-            return model(images).float()
-    return model(images)
-
-
-def in_order(tiles: np.ndarray, size: int) -> list[np.ndarray]:
-    """Consecutive batches of ``size`` tiles, the last one possibly smaller (evaluation)."""
-    return [tiles[i : i + size] for i in range(0, len(tiles), size)]
-
-
-class TileBatches(torch.utils.data.Dataset):
-    """Whole mini-batches read from the memory-mapped store in one sorted slice each.
-
-    With ``augment`` other than "none" and ``augment_key`` = (seed, epoch, index of the first
-    batch in its epoch), each batch is augmented (``augment.apply``) with draws fixed by its
-    place in the epoch; then normalised for the network as ``colour`` says.
-    """
-
-    def __init__(
-        self,
-        root: Path,
-        batches: list[np.ndarray],
-        labels: str = "masks",
-        augment: str = "none",
-        augment_key: tuple[int, int, int] = (0, 0, 0),
-        colour: str = "rgb",
-    ):
-        self.root, self.batches, self.labels = root, batches, labels
-        self.augment, self.augment_key, self.colour = augment, augment_key, colour
-        self._images = self._masks = None
-
-    def __len__(self) -> int:
-        return len(self.batches)
-
-    def __getitem__(self, i: int):
-        if self._images is None:  # opened lazily, once per worker process
-            store = TileStore.open(self.root)
-            self._images, self._masks = store.images, store.labels(self.labels)
-        index = self.batches[i]
-        order = np.argsort(index)  # sorted reads are sequential on disk
-        images = torch.from_numpy(np.ascontiguousarray(self._images[index[order]]))
-        masks = torch.from_numpy(np.ascontiguousarray(self._masks[index[order]])).long()
-        inverse = torch.from_numpy(np.argsort(order))
-        x, masks = to_unit_float(images[inverse]), masks[inverse]
-        if self.augment != "none":
-            seed, epoch, first = self.augment_key
-            rng = augment.batch_rng(seed, epoch, first + i)
-            x, masks = augment.apply(self.augment, x, masks, rng)
-        return normalise(x, colour=self.colour), masks
-
-
-def epoch_batches(tiles: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
-    """This epoch's mini-batches: a (seed, epoch)-determined shuffle, incomplete last dropped."""
-    order = np.random.default_rng([seed, epoch]).permutation(tiles)
-    size = min(batch_size, len(order))
-    return [order[i : i + size] for i in range(0, len(order) - size + 1, size)]
-
-
-def _loader(root, batches, config: TrainConfig, augment_key=None):
-    """Batches of (network input, labels) as ``config`` says; augmented (as ``config.augment``
-    says) when ``augment_key`` is given: training, not evaluation."""
-    # Its own generator: a DataLoader iterator otherwise draws its base seed from the global
-    # torch RNG, so a resumed run (one loader more) would get other dropout masks.
-    augmented = augment_key is not None
-    return torch.utils.data.DataLoader(
-        TileBatches(
-            root,
-            batches,
-            labels=config.labels,
-            augment=config.augment if augmented else "none",
-            augment_key=augment_key if augmented else (0, 0, 0),
-            colour=config.colour,
-        ),
-        batch_size=None,
-        shuffle=False,
-        num_workers=config.workers,
-        persistent_workers=False,
-        pin_memory=torch.cuda.is_available(),
-        generator=torch.Generator().manual_seed(0),
-    )
-
-
-@dataclass
-class Progress:
-    """Everything a resumed run needs besides the model and optimiser."""
-
-    epoch: int = 0
-    position: int = 0  # mini-batches done in this epoch
-    iteration: int = 0
-    best_val_loss: float = math.inf
-    bad_validations: int = 0
-    elapsed_s: float = 0.0
-    stopped_early: bool = False
-    log: list[dict[str, object]] = field(default_factory=list)
-    # One entry per process that ran part of the training (more than one after a resume):
-    # the iteration it started from and its compute_environment().
-    environments: list[dict[str, object]] = field(default_factory=list)
 
 
 class Trainer:
@@ -444,7 +251,7 @@ class Trainer:
         batches = in_order(tiles, self.config.batch_size)
         loss_sum = weight_sum = correct = total = 0.0
         weights = self.loss.weight
-        loader = _loader(self.store.root, batches, self.config)
+        loader = batch_loader(self.store.root, batches, self.config)
         for images, masks in loader:
             masks = masks.to(self.device)
             logits = self._forward(images)
@@ -481,7 +288,7 @@ class Trainer:
                 self.split["train"], config.batch_size, config.seed, state.epoch
             )[state.position :]
             key = (config.seed, state.epoch, state.position)
-            loader = _loader(self.store.root, batches, config, key)
+            loader = batch_loader(self.store.root, batches, config, key)
             for images, masks in loader:
                 loss, accuracy = self._train_step(images, masks)
                 state.iteration += 1
@@ -550,7 +357,7 @@ class Trainer:
         tiles = self.split["train"]
         batches = in_order(tiles, self.config.batch_size)
         key = (self.config.seed, self.config.epochs, 0)
-        loader = _loader(self.store.root, batches, self.config, key)
+        loader = batch_loader(self.store.root, batches, self.config, key)
         for images, _ in tqdm(
             loader,
             total=len(batches),
@@ -612,77 +419,6 @@ class Trainer:
         return summary
 
 
-def compute_environment(device: torch.device) -> dict[str, object]:
-    """What a training's floating-point results depend on besides its inputs and seed."""
-    cuda = device.type == "cuda"
-    return {
-        "torch_version": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "gpu": torch.cuda.get_device_name(device) if cuda else None,
-    }
-
-
-def environment_change(before: dict[str, object], now: dict[str, object]) -> str | None:
-    """What differs between two compute_environment() records, as 'key a -> b, ...', or None."""
-    changed = [
-        f"{key} {before.get(key)} -> {value}"
-        for key, value in now.items()
-        if key != "from_iteration" and before.get(key) != value
-    ]
-    return ", ".join(changed) or None
-
-
-def write_log(path: Path, rows: list[dict[str, object]]) -> None:
-    with io.atomic_file(path) as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=LOG_COLUMNS)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: ("" if row.get(k) is None else row[k]) for k in LOG_COLUMNS})
-
-
-def plot_curves(path: Path, rows: list[dict[str, object]], title: str) -> None:
-    """Accuracy and loss against iteration, training and validation (the paper's Figs 5-9)."""
-    plt = io.pyplot()
-
-    it = [r["iteration"] for r in rows]
-    val = [r for r in rows if r["val_loss"] is not None]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
-    top.plot(
-        it, [100 * r["train_accuracy"] for r in rows], color="#1f77b4", lw=0.8, label="training"
-    )
-    top.plot(
-        [r["iteration"] for r in val],
-        [100 * r["val_accuracy"] for r in val],
-        "o--",
-        color="k",
-        ms=3,
-        label="validation",
-    )
-    top.set_ylabel("accuracy (%)")
-    top.legend(loc="lower right")
-    bottom.plot(it, [r["train_loss"] for r in rows], color="#ff7f0e", lw=0.8, label="training")
-    bottom.plot(
-        [r["iteration"] for r in val],
-        [r["val_loss"] for r in val],
-        "o--",
-        color="k",
-        ms=3,
-        label="validation",
-    )
-    bottom.set_ylabel("loss")
-    bottom.set_xlabel("iteration")
-    bottom.legend(loc="upper right")
-    epochs = sorted({r["epoch"] for r in rows})
-    for epoch in epochs[1:]:
-        first = next(r["iteration"] for r in rows if r["epoch"] == epoch)
-        for axis in (top, bottom):
-            axis.axvline(first - 0.5, color="0.8", lw=0.8)
-    fig.suptitle(f"Training progress: {title}")
-    fig.tight_layout()
-    io.save_figure(fig, path, dpi=120)
-
-
 def train(
     model_name: str,
     tiles_dir: str | Path,
@@ -705,3 +441,23 @@ def train(
     if resume and trainer.try_resume():
         print(f"resuming {model_name} from iteration {trainer.state.iteration}", file=sys.stderr)
     return trainer.run()
+
+
+def run(
+    model_name: str,
+    tiles_dir: str | Path,
+    split_path: str | Path,
+    class_names: list[str],
+    out: str | Path,
+    weights: str | None,
+    batch_size: int,
+    resume: bool,
+    values: dict,
+) -> dict[str, object]:
+    """``train`` with the train settings (config.schema.yaml) as the workflow and command line
+    give them, ``threads`` among them; ``weights`` 'null' or 'none' is no weights."""
+    values = dict(values)
+    threads = values.pop("threads")
+    weights = None if weights in (None, "", "null", "none", "None") else weights
+    config = TrainConfig(weights=weights, batch_size=batch_size, **values)
+    return train(model_name, tiles_dir, split_path, class_names, out, config, threads, resume)
