@@ -9,7 +9,7 @@ CORES ?= 2
 # e.g. PyTorch's CPU-only wheels: make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu
 TORCH_INDEX ?=
 
-.PHONY: setup demo paper uhcs24 lint test bench clean
+.PHONY: setup demo paper uhcs24 gpu-prepare lint test bench clean
 
 setup: $(VENV)/.installed
 
@@ -34,6 +34,11 @@ UHCS24 ?= ../shared/data/uhcs24
 uhcs24: setup
 	STEELSEG_UHCS24=$(UHCS24) $(BIN)/snakemake --cores 8 --resources gpu=1 \
 	  --configfile workflow/presets/uhcs24.yaml
+
+# A GPU session (docs/deployment.md): the wheels, RF masks, split and UHCS-24 files the GPU
+# machine needs, in .gpu/ (ignored by git), and the size of what will travel.
+gpu-prepare: setup
+	$(BIN)/python bench/gpu/prepare.py --cores $(CORES)
 
 lint: setup
 	$(BIN)/snakemake --lint
