@@ -482,3 +482,14 @@ def test_apptainer_images_under_a_path_with_a_space_are_one_clear_line(tmp_path)
     )  # fmt: skip
     assert run.returncode != 0
     assert "has a space, which Snakemake refuses; set STEELSEG_CONTAINERS" in run.stdout
+
+
+def test_a_checkpoint_of_smps_deeplab_under_the_papers_name_still_loads(tmp_path):
+    path = random_checkpoint(tmp_path / "smp.pt", "smp_deeplabv3plus_mobilenetv2")
+    payload = torch.load(path, weights_only=True)
+    payload["model_name"] = "deeplabv3plus_mobilenetv2"  # as steelseg named smp's network
+    torch.save(payload, path)
+    with pytest.warns(SteelsegWarning, match="loaded as smp_deeplabv3plus_mobilenetv2"):
+        model, _ = predict.load_checkpoint(path, torch.device("cpu"))
+    with torch.no_grad():
+        assert model(torch.zeros(1, 3, 64, 64)).shape == (1, 2, 64, 64)

@@ -12,7 +12,7 @@ import pytest
 import torch
 from steelseg import io, network, train
 from steelseg.errors import SteelsegError
-from steelseg.models import MODELS
+from steelseg.models import PAPER_MODELS
 from steelseg.split import read_split
 from steelseg.tiles import TileStore
 
@@ -45,7 +45,7 @@ def test_epoch_batches_are_seeded_per_epoch_and_drop_the_incomplete_last():
     assert [len(b) for b in train.epoch_batches(np.arange(3), 32, 0, 0)] == [3]
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", PAPER_MODELS)
 def test_every_model_trains_and_gets_better_on_held_out_tiles(tile_store, tmp_path, name):
     # Judged on the fixed validation tiles before and after (the kept checkpoint, population
     # BatchNorm): the loss of 20 mini-batches of 4 is too noisy to show a trend on its own.
@@ -427,3 +427,18 @@ def test_grey_colour_trains_and_predicts_on_luminance_alone(tile_store, tmp_path
             replace(config, colour="gray"),
             tmp_path / "x",
         )
+
+
+@pytest.mark.parametrize("output_network", ["best", "last"])
+def test_the_network_kept_is_the_best_or_the_last_as_asked(tile_store, tmp_path, output_network):
+    tiles, split = tile_store
+    config = train_config(
+        batch_size=4, max_iterations=4, validation_frequency=1, output_network=output_network
+    )
+    summary = train.train("unet", tiles, split, CLASSES, tmp_path, config, threads=1)
+    log = _log(tmp_path / "train_log.csv")
+    losses = [float(row["val_loss"]) for row in log]
+    kept = torch.load(tmp_path / "checkpoint.pt", weights_only=True)["iteration"]
+    expected = 4 if output_network == "last" else 1 + losses.index(min(losses))
+    assert kept == summary["output_iteration"] == expected
+    assert summary["output_network"] == output_network

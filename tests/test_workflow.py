@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tifffile
 from steelseg import io, quantify, synth
-from steelseg.models import MODELS
+from steelseg.models import PAPER_MODELS
 
 from .conftest import REPO, SHARED_DATA, make_synthetic, snakemake
 
@@ -99,7 +99,7 @@ def test_smoke_run_from_nothing_to_trained_models(tmp_path):
     assert {r["set"] for r in rows} == {"train", "val", "test"}
     for step in ("synth", "rf_masks", "tile", "split"):
         assert (out / "logs" / f"{step}.log").stat().st_size > 0
-    for model in MODELS:
+    for model in PAPER_MODELS:
         summary = json.loads((out / "models" / model / "summary.json").read_text())
         assert summary["iterations"] == 4 and summary["train_tiles"] > 0
         assert (out / "models" / model / "checkpoint.pt").stat().st_size > 100_000
@@ -124,7 +124,7 @@ def test_smoke_run_from_nothing_to_trained_models(tmp_path):
             assert 0.0 <= whole["mean_iou"] <= 1.0
     # Table 3's device column says what a rerun needs to repeat the training: the CPU's threads.
     table3 = (out / "tables" / "table3.md").read_text()
-    assert len(re.findall(r"\| cpu, \d+ threads? +\|", table3)) == len(MODELS), table3
+    assert len(re.findall(r"\| cpu, \d+ threads? +\|", table3)) == len(PAPER_MODELS), table3
     # Table 4 lists every model with real numbers and a bold best per column.
     table4 = (out / "tables" / "table4.md").read_text()
     for family in (
@@ -553,3 +553,20 @@ def test_data_set_with_scale_bars_left_out_end_to_end(tmp_path):
     scribbles[0, :4] = 1  # a ferrite stroke more
     io.write_png(annotation, scribbles)
     assert {"rf_masks", "tile", "test_images"} <= planned()
+
+
+def test_the_paper_preset_plans_the_papers_protocol(tmp_path):
+    presets = [REPO / "config.yaml", REPO / "workflow/presets/paper.yaml"]
+    plan = snakemake(tmp_path, "-n", "-p", "--configfile", *presets)
+    assert plan.returncode == 0, plan.stdout[-3000:]
+    rules = re.findall(r"^(?:local)?rule (\w+):", plan.stdout, re.M)
+    assert rules.count("fetch_weights") == 4 and rules.count("train") == 5
+    assert "evaluate_images" not in rules  # tiles shuffled into the sets: no whole test image
+    lines = [" ".join(c.split()) + " " for c in plan.stdout.splitlines()]
+    (split,) = [c for c in lines if "steelseg split " in c]
+    assert "--mode paper " in split
+    trains = {re.search(r"--model (\w+)", c).group(1): c for c in lines if "steelseg train " in c}
+    assert all("--output-network last " in c for c in trains.values())
+    assert "--epochs 2 " in trains["unet"] and "--final-relu " in trains["segnet"]
+    assert all("--epochs 3 " in trains[m] for m in trains if m != "unet")
+    assert all("/weights/" in trains[m] for m in trains if m != "unet")  # ImageNet encoders

@@ -98,12 +98,23 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=REPO, help="where the workflow runs")
     parser.add_argument("--no-wheels", action="store_true", help="the wheels are there")
+    parser.add_argument(
+        "--imagenet", action="store_true", help="also fetch the ImageNet encoders (internet)"
+    )
     parser.add_argument("--uhcs24", type=Path, default=REPO.parent / "shared" / "data" / "uhcs24")
     args = parser.parse_args()
     configs = [c.resolve() for c in (args.config or [REPO / "config.yaml"])]
     if not args.no_wheels:
         download_wheels(args.carry / "wheels")
     prepare_dataset(configs, args.carry, args.cores, args.workdir.resolve())
+    if args.imagenet:  # for the paper preset's encoders; the GPU machine has no internet
+        for model in (
+            "segnet",
+            *(f"deeplabv3plus_{e}" for e in ("resnet50", "resnet18", "mobilenetv2")),
+        ):
+            out = args.carry / "weights" / f"{model}.pt"
+            command = [sys.executable, "-m", "steelseg", "fetch-weights", "--model", model]
+            subprocess.run([*command, "--out", str(out)], check=True)
     if args.uhcs24.is_dir():
         shutil.copytree(args.uhcs24, args.carry / "uhcs24", dirs_exist_ok=True)
     else:

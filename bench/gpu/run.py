@@ -108,11 +108,16 @@ def train_all(call: Call, runs: list[tuple[str, Path, Path]], at_once: int) -> f
 
     def one(run):
         model, split, folder = run
-        batch = call.config["models"][model]["batch_size"]
+        spec = call.config["models"][model]
+        epochs = spec.get("epochs") or call.config["train"]["epochs"]
+        weights = call.args.carry / "weights" / f"{model}.pt"  # ImageNet, fetched by prepare
+        weights = weights if spec.get("weights") == "imagenet" else spec.get("weights") or "null"
         return call.steelseg(
             "train", "--tiles", call.results / "tiles", "--split", split, "--model", model,
-            "--classes", classes(call), "--out", folder, "--batch-size", batch,
-            *call.flags("train", skip=("threads", "workers", "device")),
+            "--classes", classes(call), "--out", folder, "--batch-size", spec["batch_size"],
+            "--weights", weights, "--epochs", epochs,
+            *(["--final-relu"] if spec.get("final_relu") else []),
+            *call.flags("train", skip=("threads", "workers", "device", "epochs")),
             "--device", call.args.device, "--threads", threads, "--workers", workers,
             log="train_" + "_".join(folder.relative_to(call.args.work).parts[-3:]),
         )  # fmt: skip

@@ -170,11 +170,16 @@ def weights_input(wildcards):
 
 
 def train_options(wildcards):
+    """train's settings, the model's epochs (where it has its own) and final_relu."""
     model = config["models"][wildcards.model]
+    values = config["train"] | {
+        "epochs": model.get("epochs") or config["train"]["epochs"]
+    }
+    relu = " --final-relu" if model.get("final_relu") else ""
     return (
         f"--weights {shlex.quote(model_weights(wildcards.model))} "
-        f"--batch-size {model.get('batch_size', 32)} "
-        + settings.cli_flags("train", config["train"], skip=("threads",))
+        f"--batch-size {model.get('batch_size', 32)}{relu} "
+        + settings.cli_flags("train", values, skip=("threads",))
     )
 
 

@@ -95,6 +95,11 @@ def check(config: dict) -> None:
             f"config: split.file '{split['file'] or ''}' ({path or 'not set'}) is not a "
             f"file; split.mode {split['mode']} needs the JSON split file"
         )
+    for name, model in config["models"].items():
+        if model.get("final_relu") and name != "segnet":
+            raise SteelsegError(
+                f"config: models.{name}.final_relu is SegNet's (its last block); remove it"
+            )
     _check_predict(config)
 
 

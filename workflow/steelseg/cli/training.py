@@ -21,6 +21,7 @@ TRAIN = (
     "augment",
     "labels",
     "colour",
+    "output_network",
     "seed",
     "device",
     "workers",
@@ -43,6 +44,12 @@ MODEL_SETTINGS = settings.schema()["properties"]["models"]["additionalProperties
     type=click.IntRange(1),
     help=help_of(MODEL_SETTINGS["batch_size"]),
 )
+@click.option(
+    "--final-relu/--no-final-relu",
+    default=MODEL_SETTINGS["final_relu"]["default"],
+    show_default=True,
+    help=help_of(MODEL_SETTINGS["final_relu"]),
+)
 @settings_of("train", *TRAIN)
 @click.option(
     "--resume/--no-resume",
@@ -54,7 +61,8 @@ def train(tiles_dir, split_path, model, classes, out, weights, batch_size, resum
     """Train one of the paper's five models on the tiles (resumable)."""
     from ..train import run
 
-    summary = run(model, tiles_dir, split_path, classes, out, weights, batch_size, resume, values)
+    values["batch_size"] = batch_size
+    summary = run(model, tiles_dir, split_path, classes, out, weights, resume, values)
     rows = [(k, v) for k, v in summary.items() if k != "class_weights"]
     click.echo(tabulate(rows, headers=[f"training: {model}", ""], floatfmt=".4f"))
 
@@ -69,10 +77,11 @@ def train(tiles_dir, split_path, model, classes, out, weights, batch_size, resum
     help="Number of classes.",
 )
 def models(num_classes):
-    """Parameter counts of the five models next to the paper's Table 2."""
+    """Parameters and layers of every model next to the paper's Table 2 (as MATLAB counts
+    layers; SegNet's 91 with --final-relu, as the paper preset trains it)."""
     from ..models import parameter_table
 
-    headers = ["model", "network", "parameters", "paper", "difference"]
+    headers = ["model", "network", "parameters", "paper", "difference", "layers", "paper"]
     click.echo(tabulate(parameter_table(num_classes), headers=headers))
 
 

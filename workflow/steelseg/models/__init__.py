@@ -24,10 +24,11 @@ class ModelSpec:
     build: Callable[[int, bool], nn.Module]  # (num_classes, imagenet weights) -> model
     multiple: int  # input height and width must be multiples of this
     paper_params: int | None  # Table 2 of the paper (2 classes), where it gives one
+    paper_layers: int | None = None  # the layers MATLAB's network has (Table 2)
     pretrainable: bool = True
 
 
-def _deeplab(encoder: str) -> Callable[[int, bool], nn.Module]:
+def _smp_deeplab(encoder: str) -> Callable[[int, bool], nn.Module]:
     def build(num_classes: int, imagenet: bool) -> nn.Module:
         import segmentation_models_pytorch as smp
 
@@ -36,6 +37,17 @@ def _deeplab(encoder: str) -> Callable[[int, bool], nn.Module]:
             encoder_weights="imagenet" if imagenet else None,
             classes=num_classes,
         )
+
+    return build
+
+
+def _matlab_deeplab(encoder: str) -> Callable[[int, bool], nn.Module]:
+    def build(num_classes: int, imagenet: bool) -> nn.Module:
+        from .deeplab_matlab import MobileNetDeepLab, ResNetDeepLab
+
+        if encoder == "mobilenetv2":
+            return MobileNetDeepLab(num_classes, imagenet)
+        return ResNetDeepLab(int(encoder.removeprefix("resnet")), num_classes, imagenet)
 
     return build
 
@@ -52,26 +64,64 @@ def _segnet(num_classes: int, imagenet: bool) -> nn.Module:
     return SegNet(num_classes, imagenet_weights=imagenet)
 
 
+# The paper's five networks as MATLAB builds them (Table 2's parameters), then
+# segmentation-models-pytorch's DeepLabV3+ under their own names, for comparison.
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
-        ModelSpec("unet", "U-Net", _unet, 8, 7_697_410, pretrainable=False),
-        ModelSpec("segnet", "SegNet (VGG16)", _segnet, 32, 29_444_166),
+        ModelSpec("unet", "U-Net", _unet, 8, 7_697_410, 46, pretrainable=False),
+        ModelSpec("segnet", "SegNet (VGG16)", _segnet, 32, 29_444_166, 91),
         ModelSpec(
-            "deeplabv3plus_resnet50", "DeepLabV3+ (ResNet50)", _deeplab("resnet50"), 16, None
+            "deeplabv3plus_resnet50",
+            "DeepLabV3+ (ResNet50)",
+            _matlab_deeplab("resnet50"),
+            16,
+            43_980_180,
+            206,
         ),
         ModelSpec(
-            "deeplabv3plus_resnet18", "DeepLabV3+ (ResNet18)", _deeplab("resnet18"), 16, None
+            "deeplabv3plus_resnet18",
+            "DeepLabV3+ (ResNet18)",
+            _matlab_deeplab("resnet18"),
+            16,
+            20_607_636,
+            100,
         ),
         ModelSpec(
             "deeplabv3plus_mobilenetv2",
             "DeepLabV3+ (MobileNetV2)",
-            _deeplab("mobilenet_v2"),
+            _matlab_deeplab("mobilenetv2"),
+            16,
+            6_784_276,
+            186,
+        ),
+        ModelSpec(
+            "smp_deeplabv3plus_resnet50",
+            "smp DeepLabV3+ (ResNet50)",
+            _smp_deeplab("resnet50"),
+            16,
+            None,
+        ),
+        ModelSpec(
+            "smp_deeplabv3plus_resnet18",
+            "smp DeepLabV3+ (ResNet18)",
+            _smp_deeplab("resnet18"),
+            16,
+            None,
+        ),
+        ModelSpec(
+            "smp_deeplabv3plus_mobilenetv2",
+            "smp DeepLabV3+ (MobileNetV2)",
+            _smp_deeplab("mobilenet_v2"),
             16,
             None,
         ),
     )
 }
+
+
+# The paper's five (Table 2), the models config.yaml trains.
+PAPER_MODELS = tuple(name for name, model in MODELS.items() if model.paper_params)
 
 
 def spec(name: str) -> ModelSpec:
@@ -80,9 +130,23 @@ def spec(name: str) -> ModelSpec:
     return MODELS[name]
 
 
-def build_model(name: str, num_classes: int, weights: str | None = None) -> nn.Module:
-    """Build a model; ``weights`` is None, 'imagenet' or an encoder state-dict file."""
+def build_model(
+    name: str, num_classes: int, weights: str | None = None, final_relu: bool = False
+) -> nn.Module:
+    """Build a model; ``weights`` is None, 'imagenet' or an encoder state-dict file.
+    ``final_relu``: SegNet's last block ends conv -> BN -> ReLU, as the paper's Table A2 shows
+    (MATLAB's ``segnetLayers``); without it, conv -> BN."""
     model_spec = spec(name)
+    if final_relu and name != "segnet":
+        raise SteelsegError(f"model '{name}': final_relu is SegNet's; set it false for {name}")
+    model = _build(model_spec, num_classes, weights)
+    if final_relu:
+        model.decoder[-1].append(nn.ReLU(inplace=True))
+    return model
+
+
+def _build(model_spec: ModelSpec, num_classes: int, weights: str | None) -> nn.Module:
+    name = model_spec.name
     if weights is not None and not model_spec.pretrainable:
         raise SteelsegError(
             f"model '{name}': has no pretrained encoder; set its encoder weights to null"
@@ -168,13 +232,57 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def parameter_table(num_classes: int = 2) -> list[tuple[str, str, str, str, str]]:
-    """Each model's parameters next to the paper's Table 2 (its counts are for 2 classes):
-    (model, network, parameters, paper, difference)."""
+def count_layers(model: nn.Module, size: int = 64) -> int:
+    """Layers as MATLAB counts a network's: its input layer, every call of a layer module in a
+    forward pass (convolutions, normalisations, activations, pooling and unpooling, crops,
+    concatenations: a module used twice is two layers), each residual addition, and the
+    softmax and pixel-classification layers that end it."""
+    import torch
+    from torchvision.models.mobilenetv2 import InvertedResidual
+    from torchvision.models.resnet import BasicBlock, Bottleneck
+
+    calls = 0
+
+    def count(*_):
+        nonlocal calls
+        calls += 1
+
+    leaves = [m for m in model.modules() if not list(m.children())]
+    handles = [m.register_forward_hook(count) for m in leaves if not isinstance(m, nn.Identity)]
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros(1, 3, size, size))
+    model.train(was_training)
+    for handle in handles:
+        handle.remove()
+    additions = sum(
+        isinstance(m, BasicBlock | Bottleneck)
+        or (isinstance(m, InvertedResidual) and m.use_res_connect)
+        for m in model.modules()
+    )
+    return 1 + calls + additions + 2
+
+
+def parameter_table(num_classes: int = 2) -> list[tuple]:
+    """Each model's parameters and layers next to the paper's Table 2 (for 2 classes):
+    (model, network, parameters, paper, difference, layers, paper's layers)."""
     rows = []
     for name, model_spec in MODELS.items():
-        count = count_parameters(build_model(name, num_classes))
+        model = build_model(name, num_classes)
+        count = count_parameters(model)
         paper = model_spec.paper_params if num_classes == 2 else None
-        diff = f"{100 * (count - paper) / paper:+.2f} %" if paper else "—"
-        rows.append((name, model_spec.family, f"{count:,}", f"{paper:,}" if paper else "—", diff))
+        diff = f"{count - paper:+,}" if paper else "—"
+        layers = count_layers(model, 4 * model_spec.multiple)
+        rows.append(
+            (
+                name,
+                model_spec.family,
+                f"{count:,}",
+                f"{paper:,}" if paper else "—",
+                diff,
+                layers,
+                model_spec.paper_layers or "—",
+            )
+        )
     return rows

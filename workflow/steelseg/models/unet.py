@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .layers import Concat
+
 
 def _double_conv(in_channels: int, out_channels: int) -> nn.Sequential:
     return nn.Sequential(
@@ -52,6 +54,7 @@ class UNet(nn.Module):
             self.decoders.append(_double_conv(width * 2, width))
             channels = width
         self.head = nn.Conv2d(channels, num_classes, 1)
+        self.concat = Concat()
         for module in self.modules():
             if isinstance(module, nn.Conv2d | nn.ConvTranspose2d):
                 nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
@@ -67,5 +70,5 @@ class UNet(nn.Module):
             x = self.pool(x)
         x = self.bridge(x)
         for up, decoder, skip in zip(self.ups, self.decoders, reversed(skips), strict=True):
-            x = decoder(torch.cat([up(x), skip], dim=1))
+            x = decoder(self.concat(up(x), skip))
         return self.head(x)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .. import io
-from ..errors import SteelsegError
+from ..errors import SteelsegError, warn
 from ..models import MODELS, build_model, fold_batchnorm
 from ..network import forward, to_network_input
 
@@ -25,23 +25,40 @@ def load_checkpoint(path: str | Path, device: torch.device) -> tuple[torch.nn.Mo
         raise SteelsegError(f"{path}: checkpoint not found; train the model first")
     keys = ("model_name", "num_classes", "state_dict", "class_names", "mean", "std")
     checkpoint = io.load_torch(path, "steelseg checkpoint", keys)
-    name, classes = checkpoint["model_name"], checkpoint["num_classes"]
+    name = checkpoint["model_name"]
     if name not in MODELS:
         raise SteelsegError(
             f"{path}: a checkpoint of model '{name}', which this steelseg does not know "
             f"({', '.join(MODELS)}); use the steelseg version that trained it"
         )
-    model = build_model(name, classes)
-    try:
-        model.load_state_dict(checkpoint["state_dict"])
-    except (RuntimeError, TypeError) as exc:  # torch lists every key: not for one line
-        raise SteelsegError(
-            f"{path}: its weights do not fit a {name} of {classes} classes (another network's "
-            "or an edited file); give the checkpoint.pt that `steelseg train` wrote"
-        ) from exc
+    model = _fitting_model(path, checkpoint)
     model.eval()
     fold_batchnorm(model)
     return model.to(device, memory_format=torch.channels_last), checkpoint
+
+
+def _fitting_model(path: Path, checkpoint: dict) -> torch.nn.Module:
+    """The network the checkpoint's weights fit. A DeepLabV3+ named as the paper's whose
+    weights are segmentation-models-pytorch's (as steelseg trained them before it built
+    MATLAB's) loads as smp's, with a warning."""
+    name, classes = checkpoint["model_name"], checkpoint["num_classes"]
+    relu = bool(checkpoint.get("final_relu", False))
+    candidates = [name] + ([f"smp_{name}"] if f"smp_{name}" in MODELS else [])
+    for candidate in candidates:
+        model = build_model(candidate, classes, final_relu=relu)
+        try:
+            model.load_state_dict(checkpoint["state_dict"])
+        except (RuntimeError, TypeError):  # torch lists every key: not for one line
+            continue
+        if candidate != name:
+            warn(
+                f"{path}: {name}'s weights are segmentation-models-pytorch's: loaded as {candidate}"
+            )
+        return model
+    raise SteelsegError(
+        f"{path}: its weights do not fit a {name} of {classes} classes (another network's "
+        "or an edited file); give the checkpoint.pt that `steelseg train` wrote"
+    )
 
 
 def infer(model: torch.nn.Module, batch: torch.Tensor, device: torch.device) -> torch.Tensor:

@@ -31,6 +31,7 @@ class Progress:
     position: int = 0  # mini-batches done in this epoch
     iteration: int = 0
     best_val_loss: float = math.inf
+    output_iteration: int = 0  # the iteration whose weights checkpoint.pt holds
     bad_validations: int = 0
     elapsed_s: float = 0.0
     stopped_early: bool = False

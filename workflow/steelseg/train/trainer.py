@@ -78,6 +78,8 @@ class TrainConfig:
     augment: str = _TRAIN["augment"]  # one of augment.CHOICES; the paper: none
     labels: str = _TRAIN["labels"]  # or "truth": the exact truth of synthetic data
     colour: str = _TRAIN["colour"]  # or "grey": the network sees luminance only (COLOURS)
+    output_network: str = _TRAIN["output_network"]  # best (validation loss) or last (MATLAB)
+    final_relu: bool = _MODEL["final_relu"]  # SegNet's last block as the paper's Table A2
 
     def fingerprint(self, model: str, n_train: int) -> str:
         """What must match for a resume to be the same run (device and workers may differ)."""
@@ -135,7 +137,8 @@ class Trainer:
         torch.set_num_threads(max(1, threads))
         self.device = pick_device(config.device)
         torch.manual_seed(config.seed)
-        self.model = build_model(model_name, self.num_classes, config.weights).to(self.device)
+        network = build_model(model_name, self.num_classes, config.weights, config.final_relu)
+        self.model = network.to(self.device)
         if self.device.type == "cuda":
             self.model = self.model.to(memory_format=torch.channels_last)
         self.optimizer = torch.optim.Adam(
@@ -208,6 +211,7 @@ class Trainer:
             "val_loss": val_loss,
             "val_accuracy": val_accuracy,
             "train_config": json.dumps(asdict(self.config)),
+            "final_relu": self.config.final_relu,
         }
 
     @property
@@ -218,6 +222,7 @@ class Trainer:
 
     def _save_best(self, val_loss: float, val_accuracy: float) -> None:
         io.save_torch(self._best_payload(val_loss, val_accuracy), self.best_path)
+        self.state.output_iteration = self.state.iteration
 
     # -- steps -------------------------------------------------------------------------------
     def _forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -328,8 +333,9 @@ class Trainer:
             if not done:
                 state.epoch, state.position = state.epoch + 1, 0
         bar.close()
-        if not has_val or not self.best_path.exists():  # nothing to select on: keep the last
-            self._save_best(math.nan, math.nan)
+        if config.output_network == "last" or not has_val or not self.best_path.exists():
+            last = state.log[-1] if state.log else {}  # MATLAB's default, or nothing to select
+            self._save_best(last.get("val_loss") or math.nan, last.get("val_accuracy") or math.nan)
         return self._finish()
 
     @torch.no_grad()
@@ -398,6 +404,8 @@ class Trainer:
             "iterations": state.iteration,
             "epochs_started": state.epoch + 1,
             "stopped_early": state.stopped_early,
+            "output_network": self.config.output_network,
+            "output_iteration": state.output_iteration,
             "elapsed_s": round(state.elapsed_s, 1),
             "device": str(self.device),
             "labels": self.config.labels,
@@ -450,14 +458,14 @@ def run(
     class_names: list[str],
     out: str | Path,
     weights: str | None,
-    batch_size: int,
     resume: bool,
     values: dict,
 ) -> dict[str, object]:
-    """``train`` with the train settings (config.schema.yaml) as the workflow and command line
-    give them, ``threads`` among them; ``weights`` 'null' or 'none' is no weights."""
+    """``train`` with the settings (config.schema.yaml: train's and the model's batch_size and
+    final_relu) as the workflow and command line give them, ``threads`` among them;
+    ``weights`` 'null' or 'none' is no weights."""
     values = dict(values)
     threads = values.pop("threads")
     weights = None if weights in (None, "", "null", "none", "None") else weights
-    config = TrainConfig(weights=weights, batch_size=batch_size, **values)
+    config = TrainConfig(weights=weights, **values)
     return train(model_name, tiles_dir, split_path, class_names, out, config, threads, resume)
