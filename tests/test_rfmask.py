@@ -1,13 +1,14 @@
 import json
+from fractions import Fraction
 
 import numpy as np
 import pytest
 from scipy import ndimage
-from steelseg import io, rfmask
+from steelseg import forests, io, rfmask
 from steelseg.dataset import load_dataset
 from steelseg.errors import SteelsegError
 
-from .conftest import CLASSES, make_folder_dataset
+from .conftest import CLASSES, make_folder_dataset, steelseg
 
 
 def test_rf_masks_match_exact_truth(rf_result, synthetic):
@@ -181,3 +182,59 @@ def test_excluded_scale_bar_is_left_out_of_forest_masks_and_quality(tmp_path):
     bar[52:56, 70:90] = True
     assert (masks["on_bar"][bar] == io.IGNORE).all() and (masks["on_bar"][~bar] < 2).all()
     assert (masks["on_bar"] == masks["clean"]).all()
+
+
+def test_a_saved_forest_labels_new_images_as_rf_masks_did(rf_result, synthetic, tmp_path):
+    out, _ = rf_result
+    dataset = load_dataset(synthetic)
+    assert sorted(p.name for p in (out / "forests").glob("*.skops")) == [
+        f"{sample}.skops" for sample in sorted(dataset.sample_ids)
+    ]
+    sample = dataset.sample_ids[1]
+    forest = out / "forests" / f"{sample}.skops"
+    record = forests.load(forest)
+    assert record["classes"] == CLASSES and record["sample"] == sample
+    assert record["filter_bank"] == {"sigma_min": 1.0, "sigma_max": 16.0, "num_sigma": 5}
+    names = dataset.images_of(sample)
+    images = [dataset.images[name] for name in names]
+    result = steelseg("rf-apply", *images, "--forest", forest, "--out", tmp_path / "m")
+    assert result.returncode == 0, result.stderr
+    for name in names:  # byte for byte what rf-masks wrote with the same forest
+        written = (tmp_path / "m" / f"{name}.png").read_bytes()
+        assert written == (out / "masks" / f"{name}.png").read_bytes(), name
+    # Settings that would give other features, or other classes, are refused in one line.
+    for option, value, said in (
+        ("--sigma-max", 8, "fitted with sigma-max 16.0, not 8.0"),
+        ("--classes", "a,b,c", "fitted with classes ferrite,pearlite"),
+    ):
+        refused = steelseg(
+            "rf-apply", images[0], "--forest", forest, option, value, "--out", tmp_path / "x"
+        )
+        assert refused.returncode == 2 and said in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "x").exists()
+
+
+def test_only_a_steelseg_forest_with_sound_trees_is_loaded(rf_result, tmp_path):
+    import skops.io as sio
+
+    out, _ = rf_result
+    (tmp_path / "notes.skops").write_text("not a zip")
+    sio.dump({"format": "other", "forest": None}, tmp_path / "foreign.skops")
+    sio.dump({"x": Fraction(1, 3)}, tmp_path / "code.skops")  # a type skops does not trust
+    for name, said in (
+        ("notes", "not a steelseg forest"),
+        ("foreign", "not a steelseg forest"),
+        ("code", "holds fractions.Fraction"),
+    ):
+        with pytest.raises(SteelsegError, match=said):
+            forests.load(tmp_path / f"{name}.skops")
+    # A node pointing outside its tree's table would read out of bounds in scikit-learn.
+    record = forests.load(next((out / "forests").glob("*.skops")))
+    tree = record["forest"].estimators_[3].tree_
+    inner = np.flatnonzero(tree.children_left != -1)[0]
+    tree.children_left[inner] = tree.node_count + 5
+    assert tree.children_left[inner] == tree.node_count + 5  # the table itself changed
+    sio.dump(record, tmp_path / "tampered.skops")
+    with pytest.raises(SteelsegError, match="node table is inconsistent"):
+        forests.load(tmp_path / "tampered.skops")

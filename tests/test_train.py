@@ -351,7 +351,9 @@ def test_batchnorm_statistics_are_recomputed_over_the_training_tiles(augment, ti
     # The model as saved (predict.load_checkpoint folds BatchNorm away).
     model = build_model(checkpoint["model_name"], checkpoint["num_classes"]).eval()
     model.load_state_dict(checkpoint["state_dict"])
-    conv, norm = model.encoder.features[0][0], model.encoder.features[0][1]
+    # The network's first convolution and the BatchNorm right after it.
+    conv = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d))
+    norm = next(m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))
     batches = train.in_order(read_split(split)["train"], 8)
 
     def conv_mean(augment):

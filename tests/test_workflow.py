@@ -152,6 +152,9 @@ def test_smoke_run_from_nothing_to_trained_models(tmp_path):
     assert report.returncode == 0, report.stdout[-3000:]
     html = (tmp_path / "report.html").read_text(errors="replace")
     assert "table4.html" in html and "segmented_samples.png" in html
+    # with the training curves and the whole test images' overview and phase-fraction table
+    for shown in ("curves.png", "overview.png", "phase_fractions.csv", "Training progress"):
+        assert shown in html, shown
     check_latex_compiles(out / "tables", tmp_path / "latex")
     check_report_opens_in_chromium(tmp_path / "report.html")
 

@@ -280,7 +280,8 @@ def checkpoint_options(wildcards, input):
 
 def predict_options():
     p = config["predict"]
-    measures = {key: p[key] for key in ("scale", "fields", "ci", "um_per_px")}
+    keys = ("scale", "fields", "ci", "um_per_px", "probabilities", "mask_format")
+    measures = {key: p[key] for key in keys}
     colours = ",".join(c["color"] for c in config["dataset"]["classes"])
     options = f"{window_options()} {settings.cli_flags('predict', measures)} --colors '{colours}'"
     for sheet in predict_samples():

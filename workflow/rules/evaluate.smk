@@ -169,7 +169,13 @@ rule predict_test_images:
         checkpoint=f"{RESULTS}/models/{{model}}/checkpoint.pt",
         images=f"{RESULTS}/test_images",
     output:
-        directory(f"{RESULTS}/predictions/{{model}}/test_images"),
+        report(
+            directory(f"{RESULTS}/predictions/{{model}}/test_images"),
+            patterns=["{name,overview}.png", "{name,phase_fractions}.csv"],
+            caption="../report/test_images.rst",
+            category="Whole test images",
+            subcategory="{model}",
+        ),
     log:
         f"{RESULTS}/logs/predict_test_images_{{model}}.log",
     conda:
@@ -246,7 +252,12 @@ rule predict:
         samples=predict_samples(),
         exclude=predict_exclusions(),
     output:
-        directory(PREDICTIONS),
+        report(
+            directory(PREDICTIONS),
+            patterns=["{name,overview}.png", "{name,phase_fractions}.csv"],
+            caption="../report/predictions.rst",
+            category="New micrographs",
+        ),
     log:
         PREDICT_LOG,
     conda:

@@ -31,7 +31,12 @@ rule train:
     output:
         checkpoint=f"{RESULTS}/models/{{model}}/checkpoint.pt",
         log=f"{RESULTS}/models/{{model}}/train_log.csv",
-        curves=f"{RESULTS}/models/{{model}}/curves.png",
+        curves=report(
+            f"{RESULTS}/models/{{model}}/curves.png",
+            caption="../report/curves.rst",
+            category="Training",
+            subcategory="{model}",
+        ),
         summary=f"{RESULTS}/models/{{model}}/summary.json",
     log:
         f"{RESULTS}/logs/train_{{model}}.log",

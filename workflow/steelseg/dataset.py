@@ -144,9 +144,11 @@ def _read_exclude(root: Path, images: dict[str, Path]) -> Exclusions | None:
 
 
 def write_sheet(path: Path, rows: list[dict[str, object]], delimiter: str = "\t") -> None:
-    """Write a table (tab-separated unless told) with the columns of the first row."""
+    """Write a table (tab-separated unless told): every row's columns, in order of first
+    appearance; empty cells where a row lacks one."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=delimiter)
+        writer = csv.DictWriter(handle, fieldnames=columns, delimiter=delimiter, restval="")
         writer.writeheader()
         writer.writerows(rows)
 

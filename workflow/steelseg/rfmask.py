@@ -12,6 +12,7 @@ so memory stays bounded and the result equals a whole-image computation.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,22 +168,31 @@ def make_masks(
     seed: int = 0,
     n_jobs: int = 1,
     max_depth: int | None = None,
+    save_forest: str | Path | None = None,
 ) -> dict[str, object]:
     """Write a dense mask for every image of the data set to ``out`` (PNG class indices).
 
     Images with a dense mask in ``masks/`` keep it as is; the other images of a sample are
-    labelled by a forest trained on that sample's scribbles. Returns the quality report (RF
-    masks vs ``truth/`` where it exists), also written to ``quality_json``.
+    labelled by a forest trained on that sample's scribbles, saved as
+    ``save_forest/<sample>.skops`` where asked (``forests.save``). Returns the quality report
+    (RF masks vs ``truth/`` where it exists), also written to ``quality_json``.
     """
+    from . import forests
+
     bank = bank or FilterBank()
     plan = _scribbled_images(dataset)  # checked before any work or output
     run = _Run(dataset, class_names, bank, (trees, seed, n_jobs, max_depth))
+    if save_forest is not None:
+        io.check_output_dir(save_forest, (dataset.root, out))
     with (
         io.atomic_dir(out, inputs=(dataset.root,)) as tmp,
+        _optional_dir(save_forest, (dataset.root,)) as forest_dir,
         tqdm(total=len(dataset.images), desc="rf-masks", unit="image") as progress,
     ):
         for sample in dataset.sample_ids:
             forest = run.forest(sample, plan[sample], progress) if sample in plan else None
+            if forest is not None and forest_dir is not None:
+                forests.save(forest_dir / f"{sample}.skops", forest, bank, class_names, sample)
             for name in dataset.images_of(sample):
                 run.mask(name, sample, forest, tmp, progress)
                 progress.update()
@@ -191,6 +201,11 @@ def make_masks(
             with io.atomic_file(quality_json) as qtmp:
                 qtmp.write_text(json.dumps(report, indent=2))
     return report
+
+
+def _optional_dir(path: str | Path | None, inputs: tuple):
+    """``io.atomic_dir`` for a folder asked for, else a context giving None."""
+    return io.atomic_dir(path, inputs=inputs) if path is not None else contextlib.nullcontext()
 
 
 def _scribbled_images(dataset: Dataset) -> dict[str, list[str]]:
@@ -284,6 +299,7 @@ def run(
     class_names: list[str],
     out: str | Path,
     quality_json: str | Path | None,
+    save_forest: str | Path | None = None,
     **rf,
 ) -> dict[str, object]:
     """``make_masks`` with the rf settings (config.schema.yaml: trees, sigma_min, sigma_max,
@@ -304,4 +320,5 @@ def run(
         seed=values["seed"],
         n_jobs=threads,
         max_depth=values["max_depth"],
+        save_forest=save_forest,
     )

@@ -1,4 +1,4 @@
-"""Data commands: synth, rf-masks, tile, split, fetch-dataset, export-images."""
+"""Data commands: synth, rf-masks, rf-apply, tile, split, fetch-dataset, export-images."""
 
 from __future__ import annotations
 
@@ -71,12 +71,17 @@ def synth(out, **values):
     type=click.Path(path_type=Path),
     help="JSON report of RF masks vs truth/ (where the data set has it).",
 )
+@click.option(
+    "--save-forest",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder to save each sample's fitted forest in (<sample>.skops), for rf-apply.",
+)
 @settings_of("rf", *RF)
-def rf_masks(dataset_dir, classes, out, quality, **rf):
+def rf_masks(dataset_dir, classes, out, quality, save_forest, **rf):
     """Dense masks from sparse scribbles with a per-sample random forest (Trainable Weka)."""
     from ..rfmask import mark_warnings, run
 
-    report = run(dataset_dir, classes, out, quality, **rf)
+    report = run(dataset_dir, classes, out, quality, save_forest, **rf)
     if report["reference"]:
         rows = [("pixel accuracy", f"{report['pixel_accuracy']:.4f}")]
         rows += [
@@ -85,7 +90,39 @@ def rf_masks(dataset_dir, classes, out, quality, **rf):
         click.echo(tabulate(rows, headers=["RF masks vs exact truth", ""]))
     for warning in mark_warnings(report, dataset_dir):
         click.echo(f"warning: {warning}")
-    click.echo(f"wrote {out}")
+    click.echo(f"wrote {out}" + (f" and the forests to {save_forest}" if save_forest else ""))
+
+
+@main.command("rf-apply")
+@click.argument("images", nargs=-1, required=True)
+@click.option(
+    "--forest",
+    "forest_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A <sample>.skops forest saved by rf-masks --save-forest.",
+)
+@out_option("Folder for the dense masks (PNG class indices, named like the images).")
+@click.option(
+    "--classes",
+    default=None,
+    callback=comma_list(str),
+    help="Class names in index order, checked against the forest's (default: the forest's).",
+)
+@setting("rf", "sigma_min", default=None, show_default=False)
+@setting("rf", "sigma_max", default=None, show_default=False)
+@setting("rf", "num_sigma", default=None, show_default=False)
+@setting("rf", "threads", default=1)
+def rf_apply(images, forest_path, out, threads, **given):
+    """Label new micrographs with a saved random forest, as rf-masks labels a sample's images.
+
+    IMAGES are files, folders or quoted glob patterns. Filter-bank settings and classes are
+    the forest's own; one given that differs is refused.
+    """
+    from ..forests import apply
+
+    count = apply(forest_path, images, out, threads, **given)
+    click.echo(f"wrote {count} mask(s) to {out}")
 
 
 @main.command()

@@ -14,11 +14,12 @@ from .options import CHECKPOINTS, DEVICE, THREADS, comma_list, out_option, setti
 @main.command()
 @click.argument("images", nargs=-1, required=True)
 @CHECKPOINTS
-@out_option("Folder for masks/, overlays/, phase_fractions.csv and overview.png.")
+@out_option("Folder for masks/, overlays/, phase_fractions.csv, overview.png (and probabilities/).")
 @settings_of("predict", "tile", "overlap", "batch_size", "tta", "scale", "um_per_px", "fields")
 @setting("predict", "ci")
 @setting("predict", "samples", type=click.Path(path_type=Path, dir_okay=False))
 @setting("predict", "exclude", type=click.Path(path_type=Path, exists=True))
+@settings_of("predict", "probabilities", "mask_format")
 @click.option(
     "--colors",
     default=None,
@@ -57,3 +58,25 @@ def predict(images, checkpoints, out, tile, overlap, batch_size, tta, scale, dev
     if failed:
         click.echo(f"{failed} of {given} image(s) failed (see the errors above)")
         sys.exit(2)
+
+
+@main.command()
+@click.argument("checkpoints", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--onnx",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder for <model>.onnx, one per checkpoint (normalisation and class names in the "
+    "metadata).",
+)
+def export(checkpoints, out):
+    """Export trained checkpoints to ONNX, to run where PyTorch is not (onnxruntime, OpenCV).
+
+    CHECKPOINTS are checkpoint.pt files of different models; docs/predict.md shows how to run
+    the exported graph.
+    """
+    from ..export import export_onnx
+
+    for path in export_onnx(checkpoints, out):
+        click.echo(f"wrote {path}")

@@ -3,7 +3,6 @@ segmented, measured and written behind, into an output folder replaced whole."""
 
 from __future__ import annotations
 
-import glob
 import math
 import os
 from collections import deque
@@ -16,13 +15,15 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .. import io, quantify, regions, render
+from .. import calibration, io, quantify, regions, render
 from ..errors import SteelsegError
+from ..inputs import expand_inputs
 from ..network import pick_device
 from ..tiles import TileStore, tile_name
 from .checkpoints import checkpoint_paths, infer, load_ensemble, normalise
+from .outputs import Outputs, mean_confidence, probability_planes, write_image_outputs
 from .tables import ImageResult, SampleResult, caption, write_fractions, write_sample_fractions
-from .window import SlidingWindow
+from .window import SlidingWindow, class_indices
 
 
 def predict_tiles(
@@ -61,36 +62,6 @@ def predict_tiles(
             for t, label in zip(chunk, labels, strict=True):
                 io.write_png(tmp / tile_name(t), label)
     return len(tiles)
-
-
-def expand_inputs(items: list[str | Path]) -> list[Path]:
-    """Image files from paths, folders (their images) and glob patterns, in the given order."""
-    found: list[Path] = []
-    for item in items:
-        path = Path(item)
-        if path.is_dir():
-            found += list(io.list_images(path).values())
-        elif path.exists():
-            found.append(path)
-        elif glob.has_magic(str(item)):
-            matches = sorted(Path(p) for p in glob.glob(str(item)))
-            images = [p for p in matches if p.suffix.lower() in io.IMAGE_SUFFIXES]
-            if not images:
-                raise SteelsegError(f"{item}: the pattern matches no PNG, TIFF or JPEG file")
-            found += images
-        else:
-            raise SteelsegError(f"{item}: no such file or folder; check the path")
-    if not found:
-        raise SteelsegError(f"{', '.join(map(str, items))}: no images found; give image files")
-    seen: dict[str, Path] = {}
-    for path in found:
-        if path.stem in seen and seen[path.stem] != path:
-            raise SteelsegError(
-                f"{path}: same name as {seen[path.stem]}; outputs are named by image, so "
-                "predict them into separate --out folders or rename one"
-            )
-        seen[path.stem] = path
-    return list(dict.fromkeys(found))
 
 
 OVERVIEW_IMAGES = 8  # images shown in overview.png
@@ -138,16 +109,6 @@ def pool_by_sample(
     ]
 
 
-def _write_outputs(out: Path, name: str, image, labels, colours, specimen) -> None:
-    # zlib levels chosen on 2080x1542 images: the writer thread takes CPU from the network
-    # on small machines. Masks: level 1, 0.026 s and 140 kB (level 6: 0.041 s, 94 kB).
-    io.write_png(out / "masks" / f"{name}.png", labels, 1)
-    # The overlay (indexed colour) holds the micrograph's grain and hardly compresses: stored
-    # uncompressed it takes 0.003 s and 3.2 MB, against 0.076 s and 2.4 MB at level 1.
-    indices, palette = render.indexed_overlay(image, labels, colours, specimen=specimen)
-    io.write_png(out / "overlays" / f"{name}.png", indices, 0, palette=palette)
-
-
 def io_threads_for(device: torch.device) -> int:
     """Reader (and writer) threads: one beside a network on the CPU, which needs the cores;
     on a GPU the CPU only decodes and encodes PNGs (0.11 s and 0.05 s per 2080x1542 image
@@ -169,8 +130,10 @@ def predict_images(
     sampling: quantify.Sampling = quantify.DEFAULT_SAMPLING,
     sample_of: dict[str, str] | None = None,
     exclusions: regions.Exclusions | None = None,
+    outputs: Outputs | None = None,
 ) -> tuple[list[ImageResult], list[tuple[Path, SteelsegError]], list[SampleResult]]:
-    """Segment every image: masks/, overlays/, overview.png and phase_fractions.csv under
+    """Segment every image: masks/, overlays/, overview.png and phase_fractions.csv (and with
+    ``outputs.probabilities`` probabilities/) under
     ``out``, which they replace as a whole once every image is done (a rerun leaves nothing of
     the run before; a failed run leaves what was there).
 
@@ -182,6 +145,7 @@ def predict_images(
     (``read_samples``) each sample's fields are pooled into phase_fractions_by_sample.csv
     too, and returned (else no samples). ``exclusions`` (``regions.read_exclusions``) leave
     scale bars and the like out of every measure; one that does not fit its image fails it.
+    Lengths take ``um_per_px``, else each image's own calibration (``calibration.read``).
     """
     run = _Run(
         predictor,
@@ -190,6 +154,7 @@ def predict_images(
         sampling,
         exclusions,
         io_threads or io_threads_for(predictor.device),
+        outputs or Outputs(),
     )
     inputs = (*paths, *predictor.paths, *([exclusions.source] if exclusions else []))
     by_sample: list[SampleResult] = []
@@ -197,11 +162,24 @@ def predict_images(
         results, failures = run.segment(paths, Path(tmp), on_error)
         if not results:
             raise SteelsegError(f"{out}: no image could be segmented (see above); nothing written")
-        write_fractions(Path(tmp) / "phase_fractions.csv", results, um_per_px)
+        write_fractions(Path(tmp) / "phase_fractions.csv", results)
         if sample_of:
             by_sample = pool_by_sample(results, sample_of, predictor.class_names)
             write_sample_fractions(Path(tmp) / "phase_fractions_by_sample.csv", by_sample)
     return results, failures, by_sample
+
+
+@dataclass
+class _Input:
+    """One file as a reader thread leaves it: the image, what of it is measured, flat marks
+    found in it, its calibration, or the error that stopped it."""
+
+    image: np.ndarray | None = None
+    specimen: np.ndarray | None = None
+    marks: tuple = ()
+    um_per_px: float | None = None
+    um_source: str = "none"
+    error: SteelsegError | None = None
 
 
 @dataclass
@@ -214,27 +192,50 @@ class _Run:
     sampling: quantify.Sampling
     exclusions: regions.Exclusions | None
     io_threads: int
+    outputs: Outputs = Outputs()
 
-    def read(self, path: Path):
-        """(image, specimen, flat marks measured, error) of one file, in a reader thread."""
+    def read(self, path: Path) -> _Input:
+        """One file read, in a reader thread: ``--um-per-px`` or else the file's calibration."""
         try:
             image = io.read_image(path)
             specimen = (
                 self.exclusions.specimen(path.stem, image.shape[:2]) if self.exclusions else None
             )
         except SteelsegError as exc:
-            return None, None, (), exc
-        return image, specimen, tuple(regions.unexcluded_marks(image, specimen)), None
+            return _Input(error=exc)
+        um, source = (self.um_per_px, "option") if self.um_per_px else calibration.read(path)
+        marks = tuple(regions.unexcluded_marks(image, specimen))
+        return _Input(image, specimen, marks, um, source)
 
-    def measure(self, path: Path, image, labels, specimen, marks) -> ImageResult:
-        names = self.predictor.class_names
+    def measure(self, path: Path, given: _Input, labels, confidence: float) -> ImageResult:
+        names, specimen = self.predictor.class_names, given.specimen
         spread = self.sampling.spread(labels, len(names), specimen)
-        measures = quantify.measure(labels, names, self.um_per_px, spread=spread, specimen=specimen)
-        height, width = image.shape[:2]
+        um = given.um_per_px
+        measures = quantify.measure(labels, names, um, spread=spread, specimen=specimen)
+        height, width = given.image.shape[:2]
         excluded = None if self.exclusions is None else 0.0
         if specimen is not None:
             excluded = 1 - np.count_nonzero(specimen) / specimen.size
-        return ImageResult(path.stem, width, height, measures, spread, excluded, marks)
+        return ImageResult(path.stem, width, height, measures, spread, excluded, given.marks,
+                           given.um_per_px, given.um_source, confidence)  # fmt: skip
+
+    def segment_one(self, given: _Input) -> tuple[np.ndarray, np.ndarray | None, float]:
+        """The network's mask, the probability planes to store (or None) and the mean
+        confidence of one image."""
+        probabilities = self.predictor.probabilities(given.image)
+        labels = class_indices(probabilities).cpu().numpy()
+        planes = probability_planes(probabilities, self.outputs.probabilities)
+        return labels, planes, mean_confidence(probabilities, given.specimen)
+
+    def write(self, out: Path, name: str, given: _Input, labels, planes) -> None:
+        context = {
+            "colours": self.colours,
+            "specimen": given.specimen,
+            "um_per_px": given.um_per_px,
+            "outputs": self.outputs,
+            "class_names": self.predictor.class_names,
+        }
+        write_image_outputs(out, name, given.image, labels, planes, context)
 
     def thumbnail(self, result: ImageResult, image, labels, specimen) -> tuple:
         """(caption, small image, small overlay) for overview.png."""
@@ -264,25 +265,23 @@ class _Run:
             pending: deque = deque()
             upcoming = deque(reader.submit(self.read, path) for path in paths[:ahead])
             for i, path in enumerate(tqdm(paths, desc="predict", unit="image")):
-                image, specimen, marks, error = upcoming.popleft().result()
+                given = upcoming.popleft().result()
                 if i + ahead < len(paths):
                     upcoming.append(reader.submit(self.read, paths[i + ahead]))
-                if error is not None:
-                    failures.append((path, error))
+                if given.error is not None:
+                    failures.append((path, given.error))
                     if on_error:
-                        on_error(error)
+                        on_error(given.error)
                     continue
-                labels = self.predictor.labels(image)
-                pending.append(
-                    writer.submit(
-                        _write_outputs, out, path.stem, image, labels, self.colours, specimen
-                    )
-                )
+                labels, planes, confidence = self.segment_one(given)
+                pending.append(writer.submit(self.write, out, path.stem, given, labels, planes))
                 if len(pending) > 2 * ahead:  # writers behind: wait rather than queue images
                     pending.popleft().result()
-                results.append(self.measure(path, image, labels, specimen, marks))
+                results.append(self.measure(path, given, labels, confidence))
                 if len(thumbnails) < OVERVIEW_IMAGES:
-                    thumbnails.append(self.thumbnail(results[-1], image, labels, specimen))
+                    thumbnails.append(
+                        self.thumbnail(results[-1], given.image, labels, given.specimen)
+                    )
                     if len(thumbnails) == OVERVIEW_IMAGES and i + 1 < len(paths):
                         # Full while images remain: drawn alongside them rather than after them.
                         shown = f"first {OVERVIEW_IMAGES} of {len(paths)} images given"
@@ -326,8 +325,9 @@ def run(
 ) -> tuple[str, int, int]:
     """``steelseg predict``: the inputs checked before any model is loaded, every image
     segmented and measured. ``window``: a ``WindowSpec``; ``measures``: um_per_px, fields, ci,
-    samples (a samples.tsv), exclude (boxes or masks), colors. Returns the summary to print,
-    the images given and the images that failed."""
+    samples (a samples.tsv), exclude (boxes or masks), colors, and the optional outputs
+    probabilities and mask_format (``Outputs``). Returns the summary to print, the images
+    given and the images that failed."""
     from .tables import summary_text
 
     paths = expand_inputs(list(images))
@@ -350,8 +350,10 @@ def run(
         sampling,
         sample_of,
         exclusions,
+        Outputs(measures["probabilities"], measures["mask_format"]),
     )
-    text = summary_text(results, by_sample, predictor.class_names, sampling, measures["um_per_px"])
+    text = summary_text(results, by_sample, predictor.class_names, sampling)
     tables = "phase_fractions.csv" + (" and _by_sample.csv" if sample_of else "")
-    text += f"\nwrote {len(results)} mask(s), overlays and {tables} to {out}"
+    probabilities = ", probabilities" if measures["probabilities"] != "none" else ""
+    text += f"\nwrote {len(results)} mask(s), overlays{probabilities} and {tables} to {out}"
     return text, len(paths), len(failures)

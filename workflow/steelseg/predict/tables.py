@@ -18,6 +18,9 @@ class ImageResult:
     spread: quantify.Spread | None = None  # the fractions' sampling error: pooled per sample
     excluded: float | None = None  # share of the image left out (--exclude), None: not asked
     marks: tuple[regions.Box, ...] = ()  # flat rectangles measured (scale bars?): warned of
+    um_per_px: float | None = None  # the pixel size lengths were measured with
+    um_source: str = "none"  # where it came from: option, ome-tiff, imagej, tiff or none
+    confidence: float | None = None  # mean probability of the winning class
 
 
 @dataclass
@@ -53,18 +56,21 @@ def caption(name: str, measures: dict[str, object], class_names: list[str]) -> s
     )
 
 
-def _columns(first: dict[str, object], class_names: list[str]) -> tuple[list[str], list[str]]:
+def _columns(
+    measures: list[dict[str, object]], class_names: list[str]
+) -> tuple[list[str], list[str]]:
     """Headers and measure keys of a summary table: % per class with its 95 % CI, C,
-    intercepts (those the measures have)."""
+    intercepts (where any row has them)."""
+    present = {k for row in measures for k in row}
     headers, keys = [], []
     for n in class_names:
         headers += [f"{n} %", "± 95 %"]
         keys += [f"fraction_{n}", f"ci95_{n}"]
-    if first.get("carbon_wt_pct") is not None:
+    if any(row.get("carbon_wt_pct") is not None for row in measures):
         headers += ["C wt% (lever rule)", "± 95 %"]
         keys += ["carbon_wt_pct", "carbon_ci95_wt_pct"]
     for n in class_names:
-        if f"intercept_um_{n}" in first:
+        if f"intercept_um_{n}" in present:
             headers += [f"{n} intercept um", f"{n} ASTM G"]
             keys += [f"intercept_um_{n}", f"astm_g_{n}"]
     return headers, keys
@@ -80,14 +86,14 @@ def summary_rows(
     results: list[ImageResult], class_names: list[str]
 ) -> tuple[list[str], list[list[object]]]:
     """Headers and rows of the table printed after prediction, one row per image."""
-    headers, keys = _columns(results[0].measures, class_names)
+    headers, keys = _columns([r.measures for r in results], class_names)
     left_out = results[0].excluded is not None  # --exclude given: how much each image lost
     rows = [
         [
             r.image,
             f"{r.width}x{r.height}",
             *([100 * r.excluded] if left_out else []),
-            *(_shown(k, r.measures[k]) for k in keys),
+            *(_shown(k, r.measures.get(k)) for k in keys),
         ]
         for r in results
     ]
@@ -98,7 +104,7 @@ def sample_summary_rows(
     samples: list[SampleResult], class_names: list[str]
 ) -> tuple[list[str], list[list[object]]]:
     """Headers and rows of the per-sample table: each sample's fields pooled."""
-    headers, keys = _columns(samples[0].measures, class_names)
+    headers, keys = _columns([s.measures for s in samples], class_names)
     rows = [
         [s.sample, s.images, s.fields, *(_shown(k, s.measures[k]) for k in keys)] for s in samples
     ]
@@ -118,16 +124,20 @@ def _write_measures(path: Path, rows: list[tuple[dict[str, object], dict[str, ob
         write_sheet(tmp, sheet, delimiter=",")
 
 
-def write_fractions(path: Path, results: list[ImageResult], um_per_px: float | None) -> None:
-    """phase_fractions.csv: one row per image (with --exclude, the share of it left out)."""
+def write_fractions(path: Path, results: list[ImageResult]) -> None:
+    """phase_fractions.csv: one row per image (with --exclude, the share of it left out), its
+    pixel size and where that came from, its measures and the network's mean confidence."""
 
     def ident(r: ImageResult) -> dict[str, object]:
         row = {"image": r.image, "width": r.width, "height": r.height}
         if r.excluded is not None:
             row["excluded_fraction"] = _cell(r.excluded)
-        return {**row, "um_per_px": _cell(um_per_px)}
+        return {**row, "um_per_px": _cell(r.um_per_px), "um_per_px_source": r.um_source}
 
-    _write_measures(path, [(ident(r), r.measures) for r in results])
+    def measures(r: ImageResult) -> dict[str, object]:
+        return {**r.measures, "mean_confidence": r.confidence}
+
+    _write_measures(path, [(ident(r), measures(r)) for r in results])
 
 
 def write_sample_fractions(path: Path, samples: list[SampleResult]) -> None:
@@ -146,7 +156,6 @@ def summary_text(
     by_sample: list[SampleResult],
     class_names: list[str],
     sampling: quantify.Sampling,
-    um_per_px: float | None,
 ) -> str:
     """What ``steelseg predict`` prints when done: the per-image table, the per-sample one,
     the notes on what the numbers assume, and a warning per flat mark measured as specimen."""
@@ -162,7 +171,14 @@ def summary_text(
         lines.append(f"note: {quantify.CI_NOTES[sampling.method]}")
     if results[0].measures["carbon_wt_pct"] is not None:
         lines.append(f"note: {quantify.LEVER_RULE_NOTE}")
-    if um_per_px:
+    if any(r.um_per_px for r in results):
         lines.append(f"note: {quantify.INTERCEPT_NOTE}")
+    uncalibrated = [r.image for r in results if not r.um_per_px]
+    if uncalibrated:
+        lines.append(
+            f"note: {len(uncalibrated)} image(s) ({io.first_few(uncalibrated)}) carry no pixel "
+            "size and none was given: fractions only, no lengths; give --um-per-px or save "
+            "calibrated TIFFs"
+        )
     lines += [f"warning: {warning}" for warning in mark_warnings(results)]
     return "\n".join(lines)

@@ -197,6 +197,14 @@ class SlidingWindow:
         return self._mean_probabilities(image).log()
 
     @torch.inference_mode()
+    def probabilities(self, image: np.ndarray) -> torch.Tensor:
+        """Class probabilities (K, H, W) of an RGB uint8 image, on the model's device: the
+        blended logits' softmax, or an ensemble's members' mean."""
+        if len(self.members) > 1:
+            return self._mean_probabilities(image)
+        return self._member_logits(image, 0).softmax(0)
+
+    @torch.inference_mode()
     def labels(self, image: np.ndarray) -> np.ndarray:
         """Class-index mask (H, W) uint8 of one RGB uint8 image."""
         if len(self.members) > 1:
