@@ -295,35 +295,54 @@ def test_config_errors_stop_at_start_up_naming_the_key(tmp_path, override, messa
     assert message.replace("IMAGES", str(images)) in result.stdout, result.stdout[-2000:]
 
 
-@pytest.mark.parametrize(
-    ("section", "override", "flag"),
-    [
-        ("synth", "{}", "--supersample"),
-        ("synth", "{supersample: false}", "--no-supersample"),
-        ("synth", "{}", "0.3,0.75"),
-        ("synth", "{colony_density: [0.15, 0.75]}", "0.15,0.75"),
-        ("synth", "{}", "--interface-depth 0"),
-        ("synth", "{interface_depth: 0.5}", "--interface-depth 0.5"),
-        ("synth", "{}", "--colony-mottle 1.0"),
-        ("synth", "{colony_mottle: 3}", "--colony-mottle 3"),
-        ("synth", "{}", "--look image"),
-        ("synth", "{look: sample}", "--look sample"),
-        ("synth", "{}", "--pearlite grains,films,grains"),
-        ("synth", "{pearlite: network}", "--pearlite network"),
-        ("train", "{}", "--colour rgb"),
-        ("train", "{colour: grey}", "--colour grey"),
+# Each setting's flag in its command, with the schema's default and with a value set: two dry
+# runs (one of the defaults, one with every setting changed) rather than one per setting.
+DEFAULT_FLAGS = {
+    "synth": [
+        "--supersample",
+        "0.3,0.75",
+        "--interface-depth 0",
+        "--colony-mottle 1.0",
+        "--look image",
+        "--pearlite grains,films,grains",
     ],
+    "train": ["--colour rgb"],
+}
+CHANGED = (
+    "synth: {supersample: false, colony_density: [0.15, 0.75], interface_depth: 0.5, "
+    "colony_mottle: 3, look: sample, pearlite: network}\ntrain: {colour: grey}\n"
 )
-def test_settings_reach_their_command(tmp_path, section, override, flag):
+CHANGED_FLAGS = {
+    "synth": [
+        "--no-supersample",
+        "0.15,0.75",
+        "--interface-depth 0.5",
+        "--colony-mottle 3",
+        "--look sample",
+        "--pearlite network",
+    ],
+    "train": ["--colour grey"],
+}
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [("{}\n", DEFAULT_FLAGS), (CHANGED, CHANGED_FLAGS)],
+    ids=["defaults", "changed"],
+)
+def test_settings_reach_their_command(tmp_path, override, expected):
     config = tmp_path / "settings.yaml"
-    config.write_text(f"{section}: {override}\n")
+    config.write_text(override)
     smoke = str(REPO / "workflow/presets/smoke.yaml")
     result = snakemake(tmp_path, "-n", "-p", "--configfile", smoke, str(config))
     assert result.returncode == 0, result.stdout[-2000:]
-    commands = [c for c in result.stdout.splitlines() if f"steelseg {section} " in c]
-    assert commands, result.stdout[-2000:]
-    for command in commands:  # whole words only
-        assert f" {flag} " in f" {' '.join(command.split())} ", command
+    for section, flags in expected.items():
+        commands = [c for c in result.stdout.splitlines() if f"steelseg {section} " in c]
+        assert commands, result.stdout[-2000:]
+        for command in commands:  # whole words only
+            words = f" {' '.join(command.split())} "
+            for flag in flags:
+                assert f" {flag} " in words, (flag, command)
 
 
 def test_synth_job_declares_the_memory_its_renderer_takes(tmp_path):
