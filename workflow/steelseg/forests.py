@@ -23,7 +23,6 @@ from .inputs import expand_inputs
 
 FORMAT = "steelseg-forest"
 VERSION = 1
-BANK_SETTINGS = ("sigma_min", "sigma_max", "num_sigma")  # what the features depend on
 TREE_TYPE = "sklearn.tree._tree.Tree"
 
 
@@ -36,8 +35,11 @@ def save(path: Path, forest: RandomForestClassifier, bank, class_names, sample: 
         "version": VERSION,
         "sample": sample,
         "classes": list(class_names),
-        "filter_bank": {key: float(getattr(bank, key)) for key in BANK_SETTINGS[:2]}
-        | {"num_sigma": int(bank.num_sigma)},
+        "filter_bank": {  # what the features depend on
+            "sigma_min": float(bank.sigma_min),
+            "sigma_max": float(bank.sigma_max),
+            "num_sigma": int(bank.num_sigma),
+        },
         "forest": forest,
     }
     with io.atomic_file(path) as tmp:

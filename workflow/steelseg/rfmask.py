@@ -22,7 +22,7 @@ from skimage.feature import multiscale_basic_features
 from sklearn.ensemble import RandomForestClassifier
 from tqdm import tqdm
 
-from . import io, regions
+from . import forests, io, regions
 from .dataset import Dataset, load_dataset
 from .errors import SteelsegError
 from .metrics import confusion_matrix
@@ -177,8 +177,6 @@ def make_masks(
     ``save_forest/<sample>.skops`` where asked (``forests.save``). Returns the quality report
     (RF masks vs ``truth/`` where it exists), also written to ``quality_json``.
     """
-    from . import forests
-
     bank = bank or FilterBank()
     plan = _scribbled_images(dataset)  # checked before any work or output
     run = _Run(dataset, class_names, bank, (trees, seed, n_jobs, max_depth))

@@ -9,23 +9,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import io, render
+from .. import io, render, settings
 from ..calibration import write_tiff
 
-PROBABILITY_FORMATS = ("none", "uint8", "float16")
-MASK_FORMATS = ("png", "tiff")
+_PREDICT = settings.defaults("predict")
 
 
 @dataclass(frozen=True)
 class Outputs:
-    """Which optional files predict writes beside the masks and overlays."""
+    """Which optional files predict writes beside the masks and overlays (the schema's
+    predict.probabilities and predict.mask_format; their defaults write neither)."""
 
-    probabilities: str = "none"  # none, uint8 (p x 255, rounded) or float16
-    mask_format: str = "png"  # png, or tiff with the image's calibration as resolution tags
-
-    @property
-    def mask_suffix(self) -> str:
-        return ".tif" if self.mask_format == "tiff" else ".png"
+    probabilities: str = _PREDICT["probabilities"]  # none, uint8 (p x 255, rounded) or float16
+    mask_format: str = _PREDICT["mask_format"]  # png, or tiff carrying the image's calibration
 
 
 def probability_planes(probabilities: torch.Tensor, kind: str) -> np.ndarray | None:
