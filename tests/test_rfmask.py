@@ -4,7 +4,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from scipy import ndimage
-from steelseg import forests, io, rfmask
+from steelseg import filterbank, forests, io, rfmask
 from steelseg.dataset import load_dataset
 from steelseg.errors import SteelsegError
 
@@ -46,36 +46,70 @@ def test_strips_equal_whole_image_features(monkeypatch):
     rng = np.random.default_rng(0)
     image = rng.integers(0, 255, (300, 90, 3), dtype=np.uint8)
     bank = rfmask.FilterBank(sigma_min=1, sigma_max=4, num_sigma=3)
-    whole = bank._features(image.astype(np.float32) / 255)
-    monkeypatch.setattr(rfmask, "STRIP_ROWS", 37)
+    whole = bank.planes(image.astype(np.float32) / 255)
+    monkeypatch.setattr(filterbank, "STRIP_ROWS", 37)
     stripped = bank.features(image)
-    assert stripped.shape == whole.shape == (300, 90, 3 * 3 * 4 + 3 * 2)
-    np.testing.assert_allclose(stripped, whole, atol=1e-6)
+    assert whole.shape == (3 * 4 + 3 * 2, 300, 90) and bank.n_features == whole.shape[0]
+    assert stripped.shape == (300 * 90, bank.n_features) and stripped.flags.f_contiguous
+    np.testing.assert_allclose(stripped, whole.reshape(len(whole), -1).T, atol=1e-6)
 
 
-def test_difference_of_gaussians_feature():
+def test_filter_bank_planes_are_scikit_image_features():
+    from skimage.feature import multiscale_basic_features
     from skimage.filters import gaussian
 
     image = np.random.default_rng(1).random((40, 50, 3)).astype(np.float32)
     bank = rfmask.FilterBank(sigma_min=1, sigma_max=4, num_sigma=3)
-    features = bank._features(image)
-    dog_channel1_first = features[..., 3 * 12 + 2]  # DoGs follow: channel 0 (2), channel 1 ...
-    expected = gaussian(image[..., 1], 1.0, preserve_range=True) - gaussian(
-        image[..., 1], 2.0, preserve_range=True
-    )
-    np.testing.assert_allclose(dog_channel1_first, expected, atol=1e-5)
+    planes = bank.planes(image)
+    intensity = image.mean(-1)
+    # The intensity's Gaussian, Sobel and Hessian eigenvalues at each scale are scikit-image's.
+    expected = multiscale_basic_features(intensity, sigma_min=1, sigma_max=4, num_sigma=3)
+    np.testing.assert_allclose(planes[:12], np.moveaxis(expected, -1, 0), atol=1e-5)
+    smooth = [gaussian(intensity, s, preserve_range=True) for s in (1, 2, 4)]
+    np.testing.assert_allclose(planes[12], smooth[0] - smooth[1], atol=1e-5)  # DoG
+    yellow_blue = (image[..., 0] + image[..., 1]) / 4 - image[..., 2] / 2
+    smooth = [gaussian(yellow_blue, s, preserve_range=True) for s in (2, 4)]
+    expected = smooth[0] - smooth[1]
+    np.testing.assert_allclose(planes[-1], expected, atol=1e-5)  # the opponents' last DoG
+    # A grey image has no colour: its opponent planes are zero, its intensity planes the same.
+    grey = np.repeat(intensity[..., None], 3, axis=-1)
+    grey_planes = bank.planes(grey)
+    assert not grey_planes[-4:].any()
+    np.testing.assert_allclose(grey_planes[:12], planes[:12], atol=1e-5)
 
 
-def test_fast_predict_equals_sklearn(rf_result, synthetic):
+@pytest.fixture(scope="module")
+def small_forest(synthetic):
     dataset = load_dataset(synthetic)
-    image = dataset.read_image("S1_annealed_03")
     annotation = dataset.read_label("annotations", "S1_annealed_01", 2)
     bank = rfmask.FilterBank()
     x, y = rfmask.training_pixels(bank, [dataset.read_image("S1_annealed_01")], [annotation])
-    forest = rfmask.train_forest(x, y, trees=10, seed=0, n_jobs=1, max_depth=None)
-    features = bank.features(image)
-    expected = forest.predict(features.reshape(-1, features.shape[-1])).reshape(image.shape[:2])
-    assert (rfmask.predict_mask(forest, bank, image) == expected).all()
+    return bank, rfmask.train_forest(x, y, trees=10, seed=0, n_jobs=1, max_depth=None)
+
+
+def test_every_pixel_prediction_equals_sklearn(small_forest, synthetic):
+    bank, forest = small_forest
+    image = load_dataset(synthetic).read_image("S1_annealed_03")
+    expected = forest.predict(bank.features(image)).reshape(image.shape[:2])
+    assert (rfmask.predict_mask(forest, bank, image, stride=1) == expected).all()
+
+
+@pytest.mark.parametrize("stride", [2, 3])
+def test_grid_prediction_keeps_the_forests_answer(small_forest, synthetic, monkeypatch, stride):
+    bank, forest = small_forest
+    image = load_dataset(synthetic).read_image("S1_annealed_03")[:302, :203]
+    exact = forest.predict(bank.features(image)).reshape(image.shape[:2])
+    monkeypatch.setattr(filterbank, "STRIP_ROWS", 96)  # strips of whole grid cells, and a rest
+    grid = rfmask.predict_mask(forest, bank, image, stride=stride)
+    assert (grid[::stride, ::stride] == exact[::stride, ::stride]).all()
+    # Beyond the last grid row and column the forest answers itself.
+    last_row, last_col = 301 - 301 % stride, 202 - 202 % stride
+    assert (grid[last_row + 1 :] == exact[last_row + 1 :]).all()
+    assert (grid[:, last_col + 1 :] == exact[:, last_col + 1 :]).all()
+    # Elsewhere the grid settles a pixel only where its cell agrees and the forest is sure.
+    assert (grid == exact).mean() >= 0.995
+    monkeypatch.setattr(filterbank, "STRIP_ROWS", 512)  # one strip: the same mask
+    assert (rfmask.predict_mask(forest, bank, image, stride=stride) == grid).all()
 
 
 def test_dense_masks_are_used_as_is(tmp_path):

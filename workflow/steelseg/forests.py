@@ -22,11 +22,11 @@ from .errors import SteelsegError
 from .inputs import expand_inputs
 
 FORMAT = "steelseg-forest"
-VERSION = 1
+VERSION = 2
 TREE_TYPE = "sklearn.tree._tree.Tree"
 
 
-def save(path: Path, forest: RandomForestClassifier, bank, class_names, sample: str) -> None:
+def save(path: Path, forest: RandomForestClassifier, bank, stride, class_names, sample) -> None:
     """One sample's forest and what it needs to be applied again, written atomically."""
     import skops.io as sio
 
@@ -40,6 +40,7 @@ def save(path: Path, forest: RandomForestClassifier, bank, class_names, sample: 
             "sigma_max": float(bank.sigma_max),
             "num_sigma": int(bank.num_sigma),
         },
+        "stride": int(stride),  # how rf-masks predicted: rf-apply predicts the same way
         "forest": forest,
     }
     with io.atomic_file(path) as tmp:
@@ -132,5 +133,6 @@ def apply(forest_path: str | Path, images, out: str | Path, threads: int = 1, **
     forest.n_jobs = threads
     with io.atomic_dir(out, inputs=(*paths, forest_path)) as tmp:
         for path in tqdm(paths, desc="rf-apply", unit="image"):
-            io.write_png(tmp / f"{path.stem}.png", predict_mask(forest, bank, io.read_image(path)))
+            mask = predict_mask(forest, bank, io.read_image(path), record["stride"])
+            io.write_png(tmp / f"{path.stem}.png", mask)
     return len(paths)

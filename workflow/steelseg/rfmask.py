@@ -1,98 +1,45 @@
 """Dense masks from sparse scribbles: the paper's Trainable Weka step, with scikit-learn.
 
 Per sample, a random forest (200 trees in the paper) learns from the scribbled pixels of that
-sample's annotated images and labels every pixel of every image of the sample. Its features are a
-Trainable-Weka-style multiscale filter bank from scikit-image, per colour channel: Gaussian
-smoothing, gradient magnitude, Hessian eigenvalues (``multiscale_basic_features``) and
-differences of Gaussians, at sigmas from ``sigma_min`` to ``sigma_max``.
-
-Large images are processed in horizontal strips with a halo wide enough for the largest filter,
-so memory stays bounded and the result equals a whole-image computation.
+sample's annotated images and labels every pixel of every image of the sample. Its features are
+a Trainable-Weka-style multiscale filter bank (``filterbank``), at sigmas from ``sigma_min`` to
+``sigma_max``. Images are labelled strip by strip, on a grid with the forest's own answer
+wherever the grid is in doubt (``predict_mask``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from skimage.feature import multiscale_basic_features
 from sklearn.ensemble import RandomForestClassifier
 from tqdm import tqdm
 
-from . import forests, io, regions
+from . import forests, io, regions, settings
 from .dataset import Dataset, load_dataset
 from .errors import SteelsegError
+from .filterbank import FilterBank
 from .metrics import confusion_matrix
 
-STRIP_ROWS = 512
-PER_SIGMA = 4  # multiscale_basic_features: Gaussian, Sobel edges, 2 Hessian eigenvalues
-
-
-@dataclass(frozen=True)
-class FilterBank:
-    sigma_min: float = 1.0
-    sigma_max: float = 16.0
-    num_sigma: int = 5
-    workers: int = 1
-
-    @property
-    def sigmas(self) -> np.ndarray:
-        return np.geomspace(self.sigma_min, self.sigma_max, self.num_sigma)
-
-    @property
-    def halo(self) -> int:
-        # Gaussian kernels are truncated at 4 sigma; Hessians add two rows of finite differences.
-        return int(np.ceil(4 * self.sigma_max)) + 4
-
-    def _features(self, image: np.ndarray) -> np.ndarray:
-        """(H, W, F) float32 features of a float image in [0, 1] with channels last."""
-        base = multiscale_basic_features(
-            image,
-            sigma_min=self.sigma_min,
-            sigma_max=self.sigma_max,
-            num_sigma=self.num_sigma,
-            workers=self.workers,
-            channel_axis=-1,
-        )
-        # Differences of Gaussians reuse the Gaussian planes skimage already made: per channel
-        # the features run sigma by sigma, PER_SIGMA planes each, the Gaussian first.
-        per_channel = self.num_sigma * PER_SIGMA
-        gauss = [
-            [c * per_channel + i * PER_SIGMA for i in range(self.num_sigma)]
-            for c in range(image.shape[-1])
-        ]
-        dogs = [base[..., g[i]] - base[..., g[i + 1]] for g in gauss for i in range(len(g) - 1)]
-        return np.concatenate([base, np.stack(dogs, -1)], axis=-1).astype(np.float32, copy=False)
-
-    def strips(self, image: np.ndarray):
-        """Yield (row slice, features of those rows) strip by strip."""
-        height = image.shape[0]
-        scaled = image.astype(np.float32) / 255.0
-        for top in range(0, height, STRIP_ROWS):
-            bottom = min(height, top + STRIP_ROWS)
-            lo, hi = max(0, top - self.halo), min(height, bottom + self.halo)
-            features = self._features(scaled[lo:hi])
-            yield slice(top, bottom), features[top - lo : top - lo + (bottom - top)]
-
-    def features(self, image: np.ndarray) -> np.ndarray:
-        """Features (H, W, F) of the whole image, assembled from strips."""
-        return np.concatenate([f for _, f in self.strips(image)], axis=0)
+REFINE_MARGIN = 0.2  # interpolated top-two probability gap below which a pixel is predicted
+CACHE_BYTES = 2 * 1024**3  # a sample's scribbled images' features kept from fit to labelling
 
 
 def training_pixels(
-    bank: FilterBank, images: list[np.ndarray], annotations: list[np.ndarray]
+    bank: FilterBank, images: list[np.ndarray], annotations: list[np.ndarray], strips=None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Features (N, F) and class indices (N,) of every scribbled pixel, strip by strip."""
+    """Features (N, F) and class indices (N,) of every scribbled pixel, strip by strip.
+    ``strips``: each image's ``bank.strips`` where already computed."""
     xs, ys = [], []
-    for image, annotation in zip(images, annotations, strict=True):
-        for rows, features in bank.strips(image):
-            labelled = annotation[rows] > 0
+    for k, (image, annotation) in enumerate(zip(images, annotations, strict=True)):
+        for rows, features in strips[k] if strips else bank.strips(image):
+            scribbles = annotation[rows].ravel()
+            labelled = scribbles > 0
             if labelled.any():
-                xs.append(features[labelled])
-                ys.append(annotation[rows][labelled].astype(np.int64) - 1)
+                xs.append(features[: len(scribbles)][labelled])  # not the lookahead rows
+                ys.append(scribbles[labelled].astype(np.int64) - 1)
     return np.concatenate(xs), np.concatenate(ys)
 
 
@@ -110,16 +57,79 @@ def train_forest(
     return forest.fit(x, y)
 
 
-def predict_mask(forest: RandomForestClassifier, bank: FilterBank, image: np.ndarray):
-    """Dense class-index mask (uint8) of one image, strip by strip."""
-    mask = np.empty(image.shape[:2], np.uint8)
-    for rows, features in bank.strips(image):
-        # Column-major features: each tree node reads one feature for many pixels, so a
-        # contiguous column streams through the cache; ~3x faster than row-major, same result.
-        flat = np.asfortranarray(features.reshape(-1, features.shape[-1]))
-        labels = forest.classes_[forest.predict_proba(flat).argmax(1)]
-        mask[rows] = labels.reshape(features.shape[:2])
+def predict_mask(
+    forest: RandomForestClassifier,
+    bank: FilterBank,
+    image: np.ndarray,
+    stride: int = 1,
+    strips=None,
+) -> np.ndarray:
+    """Dense class-index mask (uint8) of one image, strip by strip.
+
+    ``stride`` 1: every pixel through the forest. ``stride`` s > 1: the forest's probabilities
+    on every s-th row and column and bilinear between them, and every pixel the grid cannot
+    settle through the forest (``_grid_labels``): the forest's own answer wherever it is in
+    doubt, for a fraction of the prediction time. ``strips``: the image's
+    ``bank.strips(image, lookahead(stride))`` where already computed."""
+    height, width = image.shape[:2]
+    mask = np.empty((height, width), np.uint8)
+    for rows, features in strips or bank.strips(image, lookahead(stride)):
+        n_rows = rows.stop - rows.start
+        if stride > 1:
+            index = _grid_labels(forest, features, n_rows, width, stride)
+        else:
+            index = forest.predict_proba(features[: n_rows * width]).argmax(1)
+            index = index.reshape(n_rows, width)
+        mask[rows] = forest.classes_[index]
     return mask
+
+
+def lookahead(stride: int) -> int:
+    """Rows below a strip that its grid prediction needs: one grid step."""
+    return stride if stride > 1 else 0
+
+
+def _grid_labels(forest, features: np.ndarray, n_rows: int, width: int, stride: int):
+    """Class indices (n_rows, width) from the forest's probabilities on a grid of every
+    ``stride``-th row and column of ``features`` (which may hold rows below ``n_rows``),
+    interpolated bilinearly. A pixel goes through the forest itself when the corners of its
+    grid cell disagree (a class boundary crosses the cell), when the interpolated gap between
+    its two likeliest classes is under REFINE_MARGIN, or when it lies beyond the last grid row
+    or column."""
+    grid_rows = np.arange(0, features.shape[0] // width, stride)
+    grid_cols = np.arange(0, width, stride)
+    on_grid = (grid_rows[:, None] * width + grid_cols).ravel()
+    prob = forest.predict_proba(_rows(features, on_grid)).astype(np.float32)
+    prob = prob.reshape(len(grid_rows), len(grid_cols), -1)
+    corner_labels = prob.argmax(-1)
+    rows, cols = np.arange(n_rows), np.arange(width)
+    r0 = np.minimum(rows // stride, len(grid_rows) - 1)
+    c0 = np.minimum(cols // stride, len(grid_cols) - 1)
+    r1, c1 = np.minimum(r0 + 1, len(grid_rows) - 1), np.minimum(c0 + 1, len(grid_cols) - 1)
+    tr = np.clip((rows - grid_rows[r0]) / stride, 0, 1).astype(np.float32)[:, None]
+    tc = np.clip((cols - grid_cols[c0]) / stride, 0, 1).astype(np.float32)[None, :]
+    corners = [(r0, c0, (1 - tr) * (1 - tc)), (r0, c1, (1 - tr) * tc)]
+    corners += [(r1, c0, tr * (1 - tc)), (r1, c1, tr * tc)]
+    interpolated = sum(w[..., None] * prob[r][:, c] for r, c, w in corners)
+    first = corner_labels[r0][:, c0]
+    doubt = (rows[:, None] > grid_rows[-1]) | (cols[None, :] > grid_cols[-1])
+    for r, c, w in corners[1:]:
+        doubt |= (w > 0) & (corner_labels[r][:, c] != first)
+    if interpolated.shape[-1] > 1:
+        top_two = np.sort(interpolated, axis=-1)[..., -2:]
+        doubt |= top_two[..., 1] - top_two[..., 0] < REFINE_MARGIN
+    doubt[::stride, ::stride] = False  # grid pixels hold the forest's own answer
+    labels = interpolated.argmax(-1)
+    redo = np.flatnonzero(doubt)
+    if redo.size:
+        labels.ravel()[redo] = forest.predict_proba(_rows(features, redo)).argmax(1)
+    return labels
+
+
+def _rows(features: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Rows of a column-major feature array, column-major (what NumPy's ``features[index]``
+    is not): scikit-learn's trees read a column-major array about twice as fast."""
+    return features.T[:, index].T
 
 
 def quality(cm: np.ndarray, class_names: list[str]) -> dict[str, object]:
@@ -169,17 +179,20 @@ def make_masks(
     n_jobs: int = 1,
     max_depth: int | None = None,
     save_forest: str | Path | None = None,
+    stride: int | None = None,
 ) -> dict[str, object]:
     """Write a dense mask for every image of the data set to ``out`` (PNG class indices).
 
     Images with a dense mask in ``masks/`` keep it as is; the other images of a sample are
-    labelled by a forest trained on that sample's scribbles, saved as
+    labelled by a forest trained on that sample's scribbles (``predict_mask`` with ``stride``),
+    saved as
     ``save_forest/<sample>.skops`` where asked (``forests.save``). Returns the quality report
     (RF masks vs ``truth/`` where it exists), also written to ``quality_json``.
     """
     bank = bank or FilterBank()
+    stride = stride or settings.defaults("rf")["stride"]
     plan = _scribbled_images(dataset)  # checked before any work or output
-    run = _Run(dataset, class_names, bank, (trees, seed, n_jobs, max_depth))
+    run = _Run(dataset, class_names, bank, (trees, seed, n_jobs, max_depth), stride)
     if save_forest is not None:
         io.check_output_dir(save_forest, (dataset.root, out))
     with (
@@ -190,7 +203,9 @@ def make_masks(
         for sample in dataset.sample_ids:
             forest = run.forest(sample, plan[sample], progress) if sample in plan else None
             if forest is not None and forest_dir is not None:
-                forests.save(forest_dir / f"{sample}.skops", forest, bank, class_names, sample)
+                forests.save(
+                    forest_dir / f"{sample}.skops", forest, bank, stride, class_names, sample
+                )
             for name in dataset.images_of(sample):
                 run.mask(name, sample, forest, tmp, progress)
                 progress.update()
@@ -227,14 +242,15 @@ def _scribbled_images(dataset: Dataset) -> dict[str, list[str]]:
 class _Run:
     """One ``make_masks`` run: its forests, its masks, and what it learns of their quality."""
 
-    def __init__(self, dataset: Dataset, class_names: list[str], bank: FilterBank, forest):
-        self.dataset, self.class_names, self.bank = dataset, class_names, bank
+    def __init__(self, dataset: Dataset, class_names, bank: FilterBank, forest, stride: int):
+        self.dataset, self.class_names, self.bank, self.stride = dataset, class_names, bank, stride
         self.trees, self.seed, self.n_jobs, self.max_depth = forest
         k = len(class_names)
         self.totals = np.zeros((k, k), np.int64)
         self.n_features = None
         self.per_image: dict[str, object] = {}
         self.marks: dict[str, list[list[int]]] = {}  # flat rectangles labelled: scale bars?
+        self.cached: dict[str, list] = {}  # features of the scribbled images, until labelled
 
     def forest(self, sample: str, scribbled: list[str], progress) -> RandomForestClassifier:
         """The forest of one sample, trained on its scribbled images."""
@@ -246,7 +262,12 @@ class _Run:
         ]
         _check_sample_labels(dataset, sample, scribbled, annotations, self.class_names)
         progress.set_postfix_str(f"training forest for sample {sample}")
-        x, y = training_pixels(self.bank, images, annotations)
+        strips = None
+        pixels = sum(im.shape[0] * im.shape[1] for im in images)
+        if pixels * self.bank.n_features * 4 <= CACHE_BYTES:  # computed once, used twice
+            strips = [list(self.bank.strips(im, lookahead(self.stride))) for im in images]
+            self.cached = dict(zip(scribbled, strips, strict=True))
+        x, y = training_pixels(self.bank, images, annotations, strips)
         forest = train_forest(x, y, self.trees, self.seed, self.n_jobs, self.max_depth)
         self.n_features = int(forest.n_features_in_)
         return forest
@@ -263,7 +284,9 @@ class _Run:
             mask, source = dataset.read_label("masks", name, k, image.shape), "masks"
         else:
             progress.set_postfix_str(name)
-            mask, source = predict_mask(forest, self.bank, image), "random_forest"
+            strips = self.cached.pop(name, None)
+            mask = predict_mask(forest, self.bank, image, self.stride, strips)
+            source = "random_forest"
             if specimen is not None:  # a scale bar is no phase: train on none of it
                 mask[~specimen] = io.IGNORE
         io.write_png(out / f"{name}.png", mask)
@@ -282,6 +305,7 @@ class _Run:
             "classes": self.class_names,
             "trees": self.trees,
             "sigmas": [round(float(s), 3) for s in self.bank.sigmas],
+            "stride": self.stride,
             "n_features": self.n_features,
             "per_image": self.per_image,
             "flat_marks": self.marks,
@@ -301,9 +325,7 @@ def run(
     **rf,
 ) -> dict[str, object]:
     """``make_masks`` with the rf settings (config.schema.yaml: trees, sigma_min, sigma_max,
-    num_sigma, max_depth, seed, threads) as the workflow and command line give them."""
-    from . import settings
-
+    num_sigma, stride, max_depth, seed, threads) as the workflow and command line give them."""
     values = settings.defaults("rf") | rf
     settings.check_rf(values, settings.cli_label("rf"))
     threads = values["threads"]
@@ -319,4 +341,5 @@ def run(
         n_jobs=threads,
         max_depth=values["max_depth"],
         save_forest=save_forest,
+        stride=values["stride"],
     )

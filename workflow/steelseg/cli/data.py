@@ -40,7 +40,7 @@ SYNTH = (
     "supersample",
     "threads",
 )
-RF = ("trees", "sigma_min", "sigma_max", "num_sigma", "max_depth", "seed", "threads")
+RF = ("trees", "sigma_min", "sigma_max", "num_sigma", "stride", "max_depth", "seed", "threads")
 
 
 @main.command()
