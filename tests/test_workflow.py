@@ -139,6 +139,15 @@ def test_smoke_run_from_nothing_to_trained_models(tmp_path):
     latex = (out / "tables" / "table4.tex").read_text()
     assert latex.count(r"\\") == 6 and r"\begin{tabular}{lrrrrr}" in latex
     assert (out / "tables" / "table4_exact_truth.md").is_file()
+    # The whole test images against the truth, and what the RF masks score there (the labels'
+    # cap) as a last row outside the bolding, its numbers those of its own metrics file.
+    whole_table = (out / "tables" / "table4_whole_images.md").read_text()
+    labels = json.loads((out / "metrics/whole_images/rf_masks_vs_exact_truth.json").read_text())
+    assert labels["model"] == "rf_masks" and labels["reference"] == "exact_truth"
+    last = whole_table.splitlines()[len(PAPER_MODELS) + 2]
+    assert last.startswith("| RF masks (the labels)") and "**" not in last
+    assert f"{labels['mean_iou']:.4f}" in last and "Whole test images" in whole_table
+    assert re.search(r"Tiles of 64 px: \d+ training, \d+ validation", table3), table3
     for figure in ("confusion_matrices.png", "segmented_samples.png"):
         assert (out / "figures" / figure).stat().st_size > 20_000
     # The Snakemake HTML report renders with the tables and figures.

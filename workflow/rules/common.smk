@@ -218,12 +218,19 @@ def whole_image_metrics():
     if config["split"]["mode"] == "paper":
         return []
     references = ["rf_masks"] + (["exact_truth"] if has_truth() else [])
-    return expand(
+    files = expand(
         f"{RESULTS}/metrics/whole_images/{{reference}}/{{model}}.json",
         reference=references,
         model=MODELS,
         allow_missing=True,
     )
+    if has_truth():  # what the labels allow: the RF masks against the truth
+        files.append(f"{RESULTS}/metrics/whole_images/rf_masks_vs_exact_truth.json")
+    return files
+
+
+def whole_image_table():
+    return [f"{RESULTS}/tables/table4_whole_images.md"] if whole_image_metrics() else []
 
 
 WINDOW = ("tile", "overlap", "batch_size", "tta")  # predict's sliding-window settings

@@ -102,6 +102,7 @@ rule report:
             model=MODELS,
             allow_missing=True,
         ),
+        whole_image_metrics(),
         tiles=f"{RESULTS}/tiles",
         labels=f"{RESULTS}/test_tiles/rf_masks",
     output:
@@ -115,7 +116,8 @@ rule report:
             caption="../report/table4.rst",
             category="Tables",
         ),
-        markdown=[f"{RESULTS}/tables/table3.md", f"{RESULTS}/tables/table4.md"],
+        markdown=[f"{RESULTS}/tables/table3.md", f"{RESULTS}/tables/table4.md"]
+        + whole_image_table(),
         latex=[f"{RESULTS}/tables/table3.tex", f"{RESULTS}/tables/table4.tex"],
         confusion=report(
             f"{RESULTS}/figures/confusion_matrices.png",
@@ -216,6 +218,26 @@ rule evaluate_images:
         "--class-names {params.classes} --scored-on images "
         "--reference {wildcards.reference} --model {wildcards.model} --out {output:q} "
         "> {log:q} 2>&1"
+
+
+rule evaluate_labels_images:
+    input:
+        f"{RESULTS}/test_images",
+    output:
+        f"{RESULTS}/metrics/whole_images/rf_masks_vs_exact_truth.json",
+    log:
+        f"{RESULTS}/logs/evaluate_labels_images.log",
+    conda:
+        "../../envs/data.yaml"
+    container:
+        image("data")
+    params:
+        num_classes=len(config["dataset"]["classes"]),
+        classes=CLASS_NAMES,
+    shell:
+        "python -m steelseg evaluate --pred {input:q}/rf_masks --truth {input:q}/exact_truth "
+        "--num-classes {params.num_classes} --class-names {params.classes} --scored-on images "
+        "--reference exact_truth --model rf_masks --out {output:q} > {log:q} 2>&1"
 
 
 # Cross-validation (split mode folds): each model's whole-image scores over the folds, mean ± std,

@@ -97,6 +97,7 @@ def table3(results: Path, models: list[str], out: Path) -> list[list[object]]:
                 num(s["training_loss"]),
                 pct(s["validation_accuracy"]),
                 num(s["validation_loss"]),
+                s["batch_size"],
                 s["iterations"],
                 _minutes(s["elapsed_s"]),
                 _device(s),
@@ -108,30 +109,39 @@ def table3(results: Path, models: list[str], out: Path) -> list[list[object]]:
         "Training loss",
         "Validation accuracy",
         "Validation loss",
+        "Mini-batch",
         "Iterations",
         "Training time",
         "Device",
     ]
     total = sum(s["elapsed_s"] for s in summaries.values())
+    first = next(iter(summaries.values()))
+    store = results / "tiles" / "images.npy"
+    side = f" of {np.load(store, mmap_mode='r').shape[1]} px" if store.is_file() else ""
     note = (
         f"Training accuracy/loss: last mini-batch; validation: last validation. "
+        f"Tiles{side}: {first['train_tiles']} training, {first['val_tiles']} validation. "
         f"Total training time {_minutes(total)} (paper, RTX 3080: 47 min 57 s)."
     )
     _write_table(rows, headers, out / "table3", {}, note)
     return rows
 
 
-def table4(metric_files: dict[str, Path], out_stem: Path, context: str) -> list[list[object]]:
-    """Test metrics as the paper's Table 4, best value per column in bold."""
+def table4(
+    metric_files: dict[str, Path], out_stem: Path, context: str, labels: Path | None = None
+) -> list[list[object]]:
+    """Test metrics as the paper's Table 4, best model per column in bold; ``labels``: the
+    scores of the labels the models learnt from, a last row outside the bolding."""
     data = {m: _read(p) for m, p in metric_files.items()}
     rows, values = [], []
     for model, result in data.items():
         numbers = [result[key] for key, _ in TABLE4_COLUMNS]
         values.append([np.nan if v is None else v for v in numbers])
-        rows.append(
-            [FAMILY.get(model, model)] + ["—" if v is None else f"{v:.4f}" for v in numbers]
-        )
+        rows.append([FAMILY.get(model, model)] + _cells(numbers))
     values = np.array(values, float)
+    if labels is not None:
+        scores = _read(labels)
+        rows.append(["RF masks (the labels)"] + _cells([scores[k] for k, _ in TABLE4_COLUMNS]))
     bold = {}
     for j in range(values.shape[1]):
         if np.isfinite(values[:, j]).any():
@@ -146,6 +156,10 @@ def table4(metric_files: dict[str, Path], out_stem: Path, context: str) -> list[
     )
     _write_table(rows, ["Model"] + [title for _, title in TABLE4_COLUMNS], out_stem, bold, note)
     return rows
+
+
+def _cells(numbers) -> list[str]:
+    return ["—" if v is None else f"{v:.4f}" for v in numbers]
 
 
 def confusion_figure(metric_files: dict[str, Path], class_names: list[str], path: Path) -> None:
@@ -235,6 +249,28 @@ def samples_figure(
     io.save_figure(fig, path, dpi=130)
 
 
+def _whole_image_table(results: Path, models: list[str], context: str) -> dict[str, Path]:
+    """Table 4 of the whole test images (predict's sliding window) against the exact truth,
+    with the RF masks' own score there as the last row: what the labels allow. Against the
+    RF masks where there is no truth; nothing where the split has no whole test images."""
+    folder = results / "metrics" / "whole_images"
+    for reference in ("exact_truth", "rf_masks"):
+        files = {m: folder / reference / f"{m}.json" for m in models}
+        if all(p.is_file() for p in files.values()):
+            break
+    else:
+        return {}
+    labels = folder / "rf_masks_vs_exact_truth.json"
+    stem = results / "tables" / "table4_whole_images"
+    table4(
+        files,
+        stem,
+        f"{context} Whole test images, segmented with the sliding window.",
+        labels if reference == "exact_truth" and labels.is_file() else None,
+    )
+    return {"table4_whole_images": stem.with_suffix(".md")}
+
+
 def make_report(
     results: str | Path,
     models: list[str],
@@ -257,6 +293,7 @@ def make_report(
             f"{context} Reference: exact synthetic truth (what the paper could not measure).",
         )
         written["table4_exact_truth"] = tables / "table4_exact_truth.md"
+    written |= _whole_image_table(results, models, context)
     confusion_figure(rf, class_names, figures / "confusion_matrices.png")
     samples_figure(
         results / "tiles",
