@@ -11,6 +11,7 @@ import json
 from io import StringIO
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from . import io, metrics
@@ -83,14 +84,15 @@ def score_folders(
 
     def pairs():
         for pred_path, truth_path in tqdm(files, desc="evaluate", unit="image"):
-            pred = io.read_labels(pred_path, k, what="prediction", binary=binary_pred)
+            pred = io.read_labels(pred_path, k, what="prediction", ignore=True, binary=binary_pred)
             truth = io.read_labels(truth_path, k, what="truth", ignore=True, binary=binary_truth)
             if pred.shape != truth.shape:
                 raise SteelsegError(
                     f"{pred_path}: size {pred.shape[1]}x{pred.shape[0]} differs from its truth "
                     f"{truth_path} ({truth.shape[1]}x{truth.shape[0]}); predict at full size"
                 )
-            yield truth, pred
+            # What the labels leave out (RF masks of a data set's exclude/) is not scored.
+            yield np.where(pred == io.IGNORE, io.IGNORE, truth), pred
 
     result = metrics.evaluate_pairs(pairs(), class_names, group_rows)
     result.update(
